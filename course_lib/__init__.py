@@ -1,0 +1,1 @@
+"""What students and the grader share: datasets, gradient checks, seeding, devices."""

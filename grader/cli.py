@@ -1,0 +1,149 @@
+"""The `course` command line. It only wires options to the `main` functions that do the work;
+`CourseError`s become clean messages here and nowhere else.
+"""
+from __future__ import annotations
+
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from course_lib.errors import CourseError
+
+DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Folder holding the datasets (else $COURSE_DATA_DIR, else the user cache).")
+
+
+def friendly(command):
+    """Turn CourseError into a one-line message and exit code 1."""
+    @wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except CourseError as err:
+            raise click.ClickException(str(err)) from None
+    return run
+
+
+@click.group()
+@click.version_option(package_name="course-grader")
+def cli():
+    """Autograded assignments for the deep-learning course."""
+
+
+@cli.command()
+@click.argument("assignment_id")
+@click.option("--submission", type=click.Path(path_type=Path), default=None,
+              help="Folder holding the student's module (default: the assignment's own folder).")
+@click.option("--reference", is_flag=True, help="Grade the reference solution instead.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to this file instead of the terminal.")
+@click.option("--time-scale", type=float, default=1.0, show_default=True,
+              help="Multiply every check's time limit (slow machines: 2).")
+@DATA_DIR
+@friendly
+def grade(assignment_id, submission, reference, fmt, output, time_scale, data_dir):
+    """Grade a submission of ASSIGNMENT_ID and print or write its report.
+
+    Exit status: 0 when graded, 1 on a usage problem, 3 when the grader itself failed on a
+    check (the report is written but is not a final grade).
+
+    Example: course grade assignment1 --submission students/kim --format json --output kim.json
+    """
+    from grader import grade as grading, writers
+    report = grading.main(assignment_id=assignment_id, submission=submission, reference=reference,
+                          data_dir=data_dir, time_scale=time_scale)
+    _emit(report, fmt, output)
+    if not report.complete:
+        sys.exit(3)
+
+
+def _emit(report, fmt, output):
+    from grader import writers
+    if fmt == "json":
+        text = writers.to_json(report)
+        if output:
+            output.write_text(text)
+        else:
+            click.echo(text, nl=False)
+    elif output:
+        with open(output, "w") as f:
+            from rich.console import Console
+            writers.table(report, Console(file=f, width=120))
+    else:
+        writers.table(report)
+    if output:
+        click.echo(f"{report.assignment}: {report.score:g} / {report.max_score:g} -> {output}", err=True)
+
+
+@cli.command("list")
+def list_assignments():
+    """List the assignments with their total points and number of checks.
+
+    Example: course list
+    """
+    from grader.assignments import ASSIGNMENTS
+    for a in ASSIGNMENTS.values():
+        rubric = a.rubric
+        hidden = sum(c.hidden for c in rubric.checks)
+        click.echo(f"{a.id}  {rubric.max_score:g} points  {len(rubric.checks)} checks "
+                   f"({hidden} hidden)  {a.title}")
+
+
+@cli.group()
+def data():
+    """Check and fetch the course datasets."""
+
+
+@data.command()
+@click.argument("names", nargs=-1)
+@DATA_DIR
+@friendly
+def verify(names, data_dir):
+    """Check every dataset file (or those of NAMES) against its SHA-256.
+
+    Example: course data verify --data-dir ../shared/data
+    """
+    from course_lib.datasets import store
+    problems = 0
+    for dataset in _datasets(names):
+        for status in store.verify(dataset, data_dir):
+            problems += status.state != "ok"
+            colour = "green" if status.state == "ok" else "red"
+            click.echo(f"{click.style(status.state.upper(), fg=colour):>8}  {dataset.name}  {status.path}")
+        if any(s.state != "ok" for s in store.verify(dataset, data_dir)):
+            click.echo(f"  to fix: {dataset.fetch_hint()}")
+    if problems:
+        raise click.ClickException(f"{problems} file(s) missing or corrupt.")
+
+
+@data.command()
+@click.argument("names", nargs=-1)
+@click.option("--source", default=None, help="Download from this address instead of the official one.")
+@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data root to write into (default: the user cache).")
+@friendly
+def fetch(names, source, dest):
+    """Download datasets (all, or NAMES) from their official source and verify them.
+
+    Example: course data fetch air_quality
+    """
+    from course_lib.datasets import store
+    for dataset in _datasets(names):
+        click.echo(f"fetching {dataset.name} from {source or dataset.source} ...")
+        folder = store.fetch(dataset, source=source, dest_root=dest)
+        click.echo(f"{dataset.name}: {len(dataset.sha256)} files verified in {folder}")
+
+
+def _datasets(names):
+    from course_lib.datasets import DATASETS
+    unknown = [n for n in names if n not in DATASETS]
+    if unknown:
+        raise CourseError(f"unknown dataset(s) {', '.join(unknown)}; the course has {', '.join(DATASETS)}.")
+    return [DATASETS[n] for n in names] if names else list(DATASETS.values())
+
+
+if __name__ == "__main__":
+    cli()

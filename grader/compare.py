@@ -1,0 +1,62 @@
+"""Comparisons that decide checks. They see only plain data the parent rebuilt itself,
+and their failures say what was expected and what was found.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from grader.rubric import CheckFailed
+
+
+def describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__} {value!r}"[:200]
+
+
+def as_array(name: str, found, shape: tuple | None = None) -> np.ndarray:
+    """`found` as a numeric array of `shape` (None: any); CheckFailed otherwise."""
+    if isinstance(found, (int, float)) and not isinstance(found, bool):
+        found = np.asarray(found)
+    if not isinstance(found, np.ndarray) or found.dtype.kind not in "biuf":
+        raise CheckFailed(f"{name}: expected a NumPy array of numbers, found {describe(found)}.")
+    if shape is not None and found.shape != tuple(shape):
+        raise CheckFailed(f"{name}: expected shape {tuple(shape)}, found shape {found.shape}.")
+    return found
+
+
+def as_float(name: str, found) -> float:
+    """A returned scalar (a float, an int or a 0-d / one-element array) as a float."""
+    if isinstance(found, np.ndarray) and found.size == 1 and found.dtype.kind in "iuf":
+        return float(found.reshape(()))
+    if isinstance(found, (int, float)) and not isinstance(found, bool):
+        return float(found)
+    raise CheckFailed(f"{name}: expected a float, found {describe(found)}.")
+
+
+def expect_close(name: str, found, expected, *, rtol: float, atol: float = 0.0) -> None:
+    """`found` equals `expected` elementwise within atol + rtol * |expected|; NaN and inf never do."""
+    expected = np.asarray(expected, dtype=float)
+    found = as_array(name, found, expected.shape).astype(float)
+    bad = ~np.isfinite(found)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise CheckFailed(f"{name}: found a non-finite value {found[index]} at index {index}.")
+    error = np.abs(found - expected)
+    wrong = error > atol + rtol * np.abs(expected)
+    if wrong.any():
+        index = tuple(int(i) for i in np.argwhere(wrong)[0])
+        where = f" at index {index}" if index else ""
+        raise CheckFailed(
+            f"{name}: expected {expected[index]:.10g}{where}, found {found[index]:.10g} "
+            f"({int(wrong.sum())} of {wrong.size} entries off; largest error {error.max():.3g}).")
+
+
+def expect_scalar(name: str, found, expected: float, *, rtol: float, atol: float = 0.0) -> None:
+    expect_close(name, as_float(name, found), expected, rtol=rtol, atol=atol)
+
+
+def expect_tuple(name: str, found, length: int) -> tuple:
+    if not isinstance(found, (tuple, list)) or len(found) != length:
+        raise CheckFailed(f"{name}: expected a tuple of {length} values, found {describe(found)}.")
+    return tuple(found)

@@ -1,0 +1,115 @@
+"""Grade one submission: run an assignment's checks in order and build the Report."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+import grader
+from course_lib.errors import CourseError
+from grader import assignments
+from grader.report import CheckResult, Report
+from grader.rubric import CheckFailed, Context
+from grader.sandbox import Sandbox, StudentFault
+
+IMPORT_TIMEOUT_S = 20.0
+
+
+def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale: float = 1.0,
+                     visible_only: bool = False) -> Report:
+    """Grade `submission` (a folder holding the assignment's module) against every check."""
+    checks = [c for c in assignment.rubric.checks if not (visible_only and c.hidden)]
+    submission = Path(submission)
+    module_file = submission / f"{assignment.module}.py"
+    problem = _missing(submission, module_file)
+    results = []
+    if problem:
+        results = [_result(c, "error", problem, 0.0) for c in checks]
+    else:
+        with Sandbox(submission, assignment.module, assignment.probes_file, assignment.preload) as sandbox:
+            blocker = _import_problem(sandbox, IMPORT_TIMEOUT_S * time_scale)
+            for check in checks:
+                if blocker:
+                    results.append(_result(check, blocker.status, str(blocker), 0.0))
+                else:
+                    results.append(run_check(check, sandbox, data_dir, time_scale))
+    return Report(
+        assignment=assignment.id, submission=str(submission), checks=tuple(results),
+        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        grader_version=grader.__version__, environment=environment(),
+        submission_sha256=_sha256(module_file), notes=(problem,) if problem else ())
+
+
+def run_check(check, sandbox, data_dir, time_scale: float = 1.0) -> CheckResult:
+    """One check's result; student faults and grader crashes both become results."""
+    ctx = Context(sandbox, check.timeout_s * time_scale, data_dir)
+    start = time.perf_counter()
+    detail = ""
+    try:
+        message = check.run(ctx) or "correct"
+        status = "passed"
+    except CheckFailed as failure:
+        status, message = "failed", str(failure)
+    except StudentFault as fault:
+        status, message = fault.status, str(fault)
+    except CourseError as err:  # e.g. a missing dataset: the grader could not judge
+        status, message = "grader_error", f"the grader could not run this check: {err}"
+    except Exception:  # noqa: BLE001 - a bug of ours must not cost the student silently
+        status, detail = "grader_error", traceback.format_exc()
+        message = "the grader failed on this check (not your fault); your instructor has the details."
+    return _result(check, status, message, time.perf_counter() - start, ctx.diagnostics, detail)
+
+
+def _result(check, status, message, duration, diagnostics=None, detail="") -> CheckResult:
+    return CheckResult(id=check.id, title=check.title,
+                       points=check.points if status == "passed" else 0.0,
+                       max_points=check.points, status=status, message=message,
+                       visibility=check.visibility, duration_s=duration,
+                       diagnostics=diagnostics or {}, instructor_detail=detail)
+
+
+def _missing(submission: Path, module_file: Path) -> str:
+    """Why the submission cannot be graded at all, or "" when its module is there."""
+    if not submission.is_dir():
+        return f"submission folder {submission} does not exist; check the path."
+    if module_file.is_file():
+        return ""
+    others = sorted(p.name for p in submission.glob("*.py"))
+    found = f" It holds {', '.join(others)}." if others else " It holds no .py file."
+    return (f"{module_file.name} not found in {submission}.{found} "
+            f"Name your file {module_file.name} and keep it in the submission folder.")
+
+
+def _import_problem(sandbox, timeout: float) -> StudentFault | None:
+    """Import the module once; if that fails, every check fails the same way without running."""
+    try:
+        sandbox.call("import", label=f"importing {sandbox.module}.py", timeout=timeout)
+    except StudentFault as fault:
+        return fault
+    return None
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+def environment() -> dict:
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "platform": platform.platform(), "executable": sys.executable}
+
+
+def main(*, assignment_id: str, submission=None, reference: bool = False, data_dir=None,
+         time_scale: float = 1.0, visible_only: bool = False) -> Report:
+    """Grade the student's working copy (default), a given folder, or the reference solution."""
+    assignment = assignments.get(assignment_id)
+    if reference and submission is not None:
+        raise CourseError("give either --submission or --reference, not both.")
+    folder = assignment.solution_dir if reference else Path(submission or assignment.stub_dir)
+    return grade_submission(assignment, folder, data_dir=data_dir, time_scale=time_scale,
+                            visible_only=visible_only)

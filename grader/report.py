@@ -1,0 +1,90 @@
+"""Immutable score records. Totals are derived, never stored; `to_dict` is the JSON schema.
+
+The JSON form is versioned by `SCHEMA_VERSION` and described by `schemas/report.schema.json`
+(documented in docs/report.md).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+SCHEMA_VERSION = "1.0"
+STATUSES = ("passed", "failed", "not_implemented", "error", "timeout", "crashed", "grader_error")
+
+
+def _frozen(mapping) -> Mapping:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    title: str
+    points: float
+    max_points: float
+    status: str  # one of STATUSES
+    message: str  # for the student
+    visibility: str  # "visible" | "hidden"
+    duration_s: float
+    diagnostics: Mapping = field(default_factory=dict)  # plain data, e.g. loss histories
+    instructor_detail: str = ""  # a grader traceback; never shown to students
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
+        if not 0 <= self.points <= self.max_points:
+            raise ValueError(f"points {self.points} outside 0..{self.max_points}")
+        object.__setattr__(self, "diagnostics", _frozen(self.diagnostics))
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "points": self.points,
+                "max_points": self.max_points, "status": self.status, "message": self.message,
+                "visibility": self.visibility, "duration_s": round(self.duration_s, 4),
+                "diagnostics": dict(self.diagnostics), "instructor_detail": self.instructor_detail}
+
+
+@dataclass(frozen=True)
+class Report:
+    assignment: str
+    submission: str
+    checks: tuple[CheckResult, ...]
+    created_at: str  # ISO 8601, UTC
+    grader_version: str
+    environment: Mapping  # python, numpy, platform, ... versions
+    submission_sha256: str = ""
+    notes: tuple[str, ...] = ()  # things the whole report should say (e.g. a missing folder)
+
+    def __post_init__(self):
+        object.__setattr__(self, "checks", tuple(self.checks))
+        object.__setattr__(self, "notes", tuple(self.notes))
+        object.__setattr__(self, "environment", _frozen(self.environment))
+
+    @property
+    def score(self) -> float:
+        return sum(c.points for c in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_points for c in self.checks)
+
+    @property
+    def complete(self) -> bool:
+        """False when the grader itself failed on a check, so the score is not a real grade."""
+        return all(c.status != "grader_error" for c in self.checks)
+
+    def to_dict(self) -> dict:
+        return {"schema_version": SCHEMA_VERSION, "assignment": self.assignment,
+                "submission": self.submission, "submission_sha256": self.submission_sha256,
+                "score": self.score, "max_score": self.max_score, "complete": self.complete,
+                "created_at": self.created_at, "grader_version": self.grader_version,
+                "environment": dict(self.environment), "notes": list(self.notes),
+                "checks": [c.to_dict() for c in self.checks]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)

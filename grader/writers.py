@@ -1,0 +1,38 @@
+"""Report writers: a terminal table (rich) and JSON."""
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from grader.report import Report
+
+STYLE = {"passed": "green", "failed": "red", "not_implemented": "yellow", "error": "red",
+         "timeout": "magenta", "crashed": "magenta", "grader_error": "bold red"}
+
+
+def table(report: Report, console: Console | None = None) -> None:
+    console = console or Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    grid = Table(title=f"{report.assignment}: {report.submission}", box=box.SIMPLE_HEAD,
+                 show_lines=False, expand=True)
+    grid.add_column("check", no_wrap=True)
+    grid.add_column("points", justify="right", no_wrap=True)
+    grid.add_column("status", no_wrap=True)
+    grid.add_column("message", ratio=1)
+    for c in report.checks:
+        hidden = " (hidden)" if c.visibility == "hidden" else ""
+        grid.add_row(Text(c.id + hidden), f"{c.points:g}/{c.max_points:g}",
+                     Text(c.status, style=STYLE[c.status]), Text(c.message))
+    console.print(grid)
+    for note in report.notes:
+        console.print(Text("note: ", style="yellow") + Text(note))
+    console.print(f"[bold]total: {report.score:g} / {report.max_score:g}[/]")
+    if not report.complete:
+        console.print("[bold red]incomplete: the grader failed on some checks; this is not a final grade.[/]")
+
+
+def to_json(report: Report) -> str:
+    return report.to_json() + "\n"
