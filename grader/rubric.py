@@ -64,17 +64,18 @@ class Context:
     def call(self, target: str, *args, **kwargs):
         """The value `target(*args, **kwargs)` returned in the sandbox, as plain data."""
         return self.sandbox.call("call", *args, target=target, label=f"`{target}`",
-                                 timeout=self._left(), **kwargs)["value"]
+                                 timeout=self._left(), limit=self.timeout_s, **kwargs)["value"]
 
     def call_keeping_args(self, target: str, *args, **kwargs):
         """(value, args as they were after the call), to see whether the call modified them."""
         result = self.sandbox.call("call", *args, target=target, label=f"`{target}`",
-                                   timeout=self._left(), return_args=True, **kwargs)
+                                   timeout=self._left(), limit=self.timeout_s,
+                                   return_args=True, **kwargs)
         return result["value"], result["args_after"]
 
     def probe(self, name: str, *args, label: str, **kwargs):
         """The value the assignment's probe `name` returned in the sandbox."""
-        return self.sandbox.call(name, *args, label=label, timeout=self._left(), **kwargs)["value"]
+        return self.sandbox.call(name, *args, label=label, timeout=self._left(), limit=self.timeout_s, **kwargs)["value"]
 
     def record(self, key: str, value) -> None:
         """Keep plain data (numbers, lists, strings) in the report for this check."""

@@ -13,7 +13,9 @@ def fit_weights(module, X, y):
 
 
 def fit_predict(module, X, y, X_new):
-    return module.LinearRegression().fit(X, y).predict(X_new)
+    model = module.LinearRegression()
+    model.fit(X, y)  # not chained: a fit without `return self` costs only its own check
+    return model.predict(X_new)
 
 
 def predict_unfitted(module, X):

@@ -68,9 +68,10 @@ class Sandbox:
 
     # -- the one public operation ------------------------------------------------------
     def call(self, probe: str, *args, label: str, timeout: float, target: str | None = None,
-             return_args: bool = False, **kwargs) -> dict:
+             return_args: bool = False, limit: float | None = None, **kwargs) -> dict:
         """Run `probe` ("import", "call" of `target`, or a probe of the assignment) in a child.
 
+        `timeout` is what is left of the time limit `limit` (default: `timeout`) named in messages.
         Returns {"value": ..., "args_after": ...} as plain data; raises StudentFault.
         """
         self.calls += 1
@@ -78,7 +79,7 @@ class Sandbox:
         call_dir.mkdir()
         wire.write(call_dir, "request", {"probe": probe, "target": target, "args": list(args),
                                         "kwargs": kwargs, "return_args": return_args})
-        status = self._run_in_child(call_dir, label, timeout)
+        status = self._run_in_child(call_dir, label, timeout, limit or timeout)
         result_file = call_dir / "result.json"
         if status != 0 or not result_file.exists():
             raise _crash_fault(label, status, _tail(call_dir / "output.txt"))
@@ -116,7 +117,7 @@ class Sandbox:
                 stream.close()
             self.worker = None
 
-    def _run_in_child(self, call_dir: Path, label: str, timeout: float) -> int:
+    def _run_in_child(self, call_dir: Path, label: str, timeout: float, limit: float) -> int:
         """The child's wait status; kills it (and everything it started) after `timeout` s."""
         if self.worker is None:
             self._start_worker()
@@ -131,7 +132,7 @@ class Sandbox:
             _kill_group(pid)
             if self._receive(time.monotonic() + 10) is None:
                 self._stop_worker()
-            raise TimedOut(f"{label} did not finish within {timeout:g} s "
+            raise TimedOut(f"{label} did not finish within the time limit of {limit:.3g} s "
                            f"(an endless loop, or far too slow?).")
         _kill_group(pid)  # whatever the call left running goes with it
         return done["status"]
