@@ -13,6 +13,7 @@ import os
 import tempfile
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -168,15 +169,14 @@ def _members_of_zip(blob: bytes, wanted: set[str]) -> dict[str, bytes]:
     """The wanted files, found by base name anywhere in the zip or in zips inside it."""
     found = {}
     try:
-        archive = zipfile.ZipFile(io.BytesIO(blob))
-    except zipfile.BadZipFile:
-        raise DataError("the downloaded file is not a zip archive; check the address.") from None
-    with archive:
-        for info in archive.infolist():
-            base = Path(info.filename).name
-            if base in wanted:
-                found[base] = archive.read(info)
-            elif base.endswith(".zip"):
-                found.update(_members_of_zip(archive.read(info), wanted - found.keys()))
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            for info in archive.infolist():
+                base = Path(info.filename).name
+                if base in wanted:
+                    found[base] = archive.read(info)
+                elif base.endswith(".zip"):
+                    found.update(_members_of_zip(archive.read(info), wanted - found.keys()))
+    except (zipfile.BadZipFile, zlib.error) as err:
+        raise DataError(f"the downloaded archive is damaged ({err}); nothing was written. "
+                        f"Try again, or get the files by hand and set {DATA_DIR_ENV}.") from None
     return found
-
