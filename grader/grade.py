@@ -16,7 +16,7 @@ from course_lib.errors import CourseError
 from grader import assignments
 from grader.report import CheckResult, Report
 from grader.rubric import CheckFailed, Context
-from grader.sandbox import Sandbox, StudentFault
+from grader.sandbox import Sandbox, SandboxUnavailable, StudentFault
 
 IMPORT_TIMEOUT_S = 20.0
 
@@ -86,12 +86,18 @@ def _missing(submission: Path, module_file: Path) -> str:
             f"Name your file {module_file.name} and keep it in the submission folder.")
 
 
+class _GraderFault(StudentFault):
+    status = "grader_error"
+
+
 def _import_problem(sandbox, timeout: float) -> StudentFault | None:
     """Import the module once; if that fails, every check fails the same way without running."""
     try:
         sandbox.call("import", label=f"importing {sandbox.module}.py", timeout=timeout)
     except StudentFault as fault:
         return fault
+    except SandboxUnavailable as err:
+        return _GraderFault(f"the grader could not start its sandbox (not your fault): {err}")
     return None
 
 

@@ -88,3 +88,10 @@ def test_data_verify_reports_ok_and_missing(tmp_path, data_dir):
 def test_unknown_dataset_is_a_clear_error():
     result = run("data", "fetch", "cifar")
     assert result.exit_code == 1 and "unknown dataset(s) cifar" in result.output
+
+
+def test_data_fetch_downloads_into_the_cache_and_verify_then_passes(isolated, server):
+    env = {"COURSE_DATA_DIR": "", "COURSE_CACHE_DIR": str(isolated / "cache")}
+    result = run("data", "fetch", "air_quality", "--source", f"{server}/good.zip", env=env)
+    assert result.exit_code == 0 and "air_quality: 12 files verified" in result.output
+    assert run("data", "verify", "air_quality", env=env).output.count("OK") == 12

@@ -43,6 +43,10 @@ class Crashed(StudentFault):
     status = "crashed"
 
 
+class SandboxUnavailable(RuntimeError):
+    """The worker could not start (a grader installation problem, never the student's)."""
+
+
 class Sandbox:
     """A fork server for one submission: `call` runs one function of it in a fresh child."""
 
@@ -107,7 +111,7 @@ class Sandbox:
         if self._receive(time.monotonic() + START_TIMEOUT_S) != {"ready": True}:
             log = (self.root / "worker.log").read_text(errors="replace")[-2000:]
             self._stop_worker()
-            raise RuntimeError(f"the sandbox worker did not start: {log}")
+            raise SandboxUnavailable(f"the sandbox worker did not start: {log}")
 
     def _stop_worker(self) -> None:
         if self.worker is not None:

@@ -1,9 +1,11 @@
 """Assignment 1 graded end to end: reference, stub, every mistake both ways, broken code."""
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from grader import assignments
+from grader.grade import grade_submission
 from tests.assignment1.corpus import BROKEN, CORRECT, MISTAKES
 from tests.support import failing, grade, write_mutant
 
@@ -103,3 +105,10 @@ def test_missing_dataset_marks_the_report_incomplete(tmp_path, monkeypatch):
     e2e = next(c for c in report.checks if c.id == "end_to_end.r2")
     assert e2e.status == "grader_error" and "course data fetch air_quality" in e2e.message
     assert not report.complete and failing(report) == {"end_to_end.r2"}
+
+
+def test_a_sandbox_that_cannot_start_is_the_graders_failure(data_dir):
+    broken = dataclasses.replace(A1, preload=("numpy", "no_such_module_anywhere"))
+    report = grade_submission(broken, A1.solution_dir, data_dir=data_dir)
+    assert not report.complete and report.score == 0
+    assert all(c.status == "grader_error" and "could not start its sandbox" in c.message for c in report.checks)

@@ -1,10 +1,5 @@
 """Dataset location, verification, loading and fetching (from a local HTTP server only)."""
-import functools
 import hashlib
-import http.server
-import io
-import threading
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,14 +8,6 @@ from course_lib.datasets import load_air_quality
 from course_lib.datasets.air_quality import BEIJING
 from course_lib.datasets.store import Dataset, fetch, locate, verify
 from course_lib.errors import DataError
-
-
-@pytest.fixture
-def isolated(monkeypatch, tmp_path):
-    """No COURSE_DATA_DIR, and a private empty cache."""
-    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
-    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path
 
 
 def linked_root(root: Path, data_dir: Path) -> Path:
@@ -81,37 +68,7 @@ def test_the_twelve_stations_load_as_one_frame(data_dir):
     assert corr.between(0.855, 0.905).all()  # "0.86-0.90", rounded
 
 
-# -- fetch, against a server on 127.0.0.1 ---------------------------------------------
-
-def uci_like_zip(data_dir: Path) -> bytes:
-    """The UCI layout: an outer zip holding the zip of the 12 station CSVs in a folder."""
-    inner = io.BytesIO()
-    with zipfile.ZipFile(inner, "w", zipfile.ZIP_STORED) as z:
-        for name in BEIJING.sha256:
-            z.write(data_dir / BEIJING.folder / name, f"PRSA_Data_20130301-20170228/{name}")
-    outer = io.BytesIO()
-    with zipfile.ZipFile(outer, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("PRSA2017_Data_20130301-20170228.zip", inner.getvalue())
-    return outer.getvalue()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, data_dir):
-    """An HTTP server on 127.0.0.1 serving good.zip (UCI-like) and bad.zip (one byte changed)."""
-    folder = tmp_path_factory.mktemp("served")
-    good = uci_like_zip(data_dir)
-    (folder / "good.zip").write_bytes(good)
-    at = good.index(b'"Aotizhongxin"') + 1  # inside a row, not a file name
-    (folder / "bad.zip").write_bytes(good[:at] + b"X" + good[at + 1:])
-    (folder / "files").mkdir()
-    (folder / "files" / "a.txt").write_bytes(b"hello")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
+# -- fetch, against the `server` on 127.0.0.1 (tests/conftest.py) -------------------
 
 def test_fetch_downloads_unpacks_and_verifies_into_the_cache(isolated, server):
     folder = fetch(BEIJING, source=f"{server}/good.zip")
