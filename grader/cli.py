@@ -42,9 +42,11 @@ def cli():
               help="Write the report to this file instead of the terminal.")
 @click.option("--time-scale", type=float, default=1.0, show_default=True,
               help="Multiply every check's time limit (slow machines: 2).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="Where PyTorch assignments run the student's tensors; auto: CUDA when there is a GPU.")
 @DATA_DIR
 @friendly
-def grade(assignment_id, submission, reference, fmt, output, time_scale, data_dir):
+def grade(assignment_id, submission, reference, fmt, output, time_scale, device, data_dir):
     """Grade a submission of ASSIGNMENT_ID and print or write its report.
 
     Exit status: 0 when graded, 1 on a usage problem, 3 when the grader itself failed on a
@@ -54,7 +56,7 @@ def grade(assignment_id, submission, reference, fmt, output, time_scale, data_di
     """
     from grader import grade as grading, writers
     report = grading.main(assignment_id=assignment_id, submission=submission, reference=reference,
-                          data_dir=data_dir, time_scale=time_scale)
+                          data_dir=data_dir, time_scale=time_scale, device=device)
     _emit(report, fmt, output)
     if not report.complete:
         sys.exit(3)
@@ -76,6 +78,44 @@ def _emit(report, fmt, output):
         writers.table(report)
     if output:
         click.echo(f"{report.assignment}: {report.score:g} / {report.max_score:g} -> {output}", err=True)
+
+
+@cli.command()
+@click.argument("assignment_id")
+@click.option("--submission", type=click.Path(path_type=Path), default=None,
+              help="Folder holding your module (default: the assignment's own folder).")
+@click.option("--time-scale", type=float, default=1.0, show_default=True,
+              help="Multiply every check's time limit (slow machines: 2).")
+@DATA_DIR
+@friendly
+def check(assignment_id, submission, time_scale, data_dir):
+    """Run the visible checks on your working copy (students; works in a released bundle).
+
+    Example: course check assignment1
+    """
+    from grader import grade as grading, writers
+    report = grading.main(assignment_id=assignment_id, submission=submission, data_dir=data_dir,
+                          time_scale=time_scale, visible_only=True)
+    writers.table(report)
+    click.echo("These are the visible checks only; your grade also includes hidden ones.")
+
+
+@cli.command()
+@click.argument("assignment_id")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="New folder to write the student bundle into.")
+@friendly
+def release(assignment_id, out):
+    """Write the student bundle of ASSIGNMENT_ID, after auditing it for leaks.
+
+    The bundle holds the stub, README, notebook, visible checks and course_lib; never the
+    reference or hidden checks. A leak stops the release and names the file and line.
+
+    Example: course release assignment1 --out release/assignment1
+    """
+    from grader import release as releasing
+    files = releasing.main(assignment_id=assignment_id, out=out)
+    click.echo(f"{assignment_id}: {len(files)} files written to {out}; leak audit passed.")
 
 
 @cli.command("list")

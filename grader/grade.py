@@ -22,8 +22,13 @@ IMPORT_TIMEOUT_S = 20.0
 
 
 def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale: float = 1.0,
-                     visible_only: bool = False) -> Report:
-    """Grade `submission` (a folder holding the assignment's module) against every check."""
+                     visible_only: bool = False, device: str = "auto") -> Report:
+    """Grade `submission` (a folder holding the assignment's module) against every check.
+
+    `device` ("auto", "cpu" or "cuda") is where an assignment that preloads torch runs the
+    student's tensors; "auto" means CUDA when torch sees it. CourseError for an unusable one.
+    """
+    device = resolve_device(device, assignment)
     checks = [c for c in assignment.rubric.checks if not (visible_only and c.hidden)]
     submission = Path(submission)
     module_file = submission / f"{assignment.module}.py"
@@ -38,17 +43,17 @@ def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale:
                 if blocker:
                     results.append(_result(check, blocker.status, str(blocker), 0.0))
                 else:
-                    results.append(run_check(check, sandbox, data_dir, time_scale))
+                    results.append(run_check(check, sandbox, data_dir, time_scale, device))
     return Report(
         assignment=assignment.id, submission=str(submission), checks=tuple(results),
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        grader_version=grader.__version__, environment=environment(),
+        grader_version=grader.__version__, environment=environment(assignment, device),
         submission_sha256=_sha256(module_file), notes=(problem,) if problem else ())
 
 
-def run_check(check, sandbox, data_dir, time_scale: float = 1.0) -> CheckResult:
+def run_check(check, sandbox, data_dir, time_scale: float = 1.0, device: str = "cpu") -> CheckResult:
     """One check's result; student faults and grader crashes both become results."""
-    ctx = Context(sandbox, check.timeout_s * time_scale, data_dir)
+    ctx = Context(sandbox, check.timeout_s * time_scale, data_dir, device)
     start = time.perf_counter()
     detail = ""
     try:
@@ -105,17 +110,44 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
 
 
-def environment() -> dict:
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "platform": platform.platform(), "executable": sys.executable}
+def environment(assignment=None, device: str = "cpu") -> dict:
+    """Versions of what graded; for an assignment that runs torch, also torch, CUDA and the device."""
+    env = {"python": platform.python_version(), "numpy": np.__version__,
+           "platform": platform.platform(), "executable": sys.executable}
+    if assignment is not None and "torch" in assignment.preload:
+        import torch
+        env.update({"torch": torch.__version__, "cuda": torch.version.cuda, "device": device})
+        if device == "cuda":
+            env["gpu"] = torch.cuda.get_device_name()
+    return env
+
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str, assignment) -> str:
+    """The device of this grading, "cpu" or "cuda"; imports torch only for an assignment that runs it."""
+    if device not in DEVICES:
+        raise CourseError(f"unknown device '{device}'; use one of {', '.join(DEVICES)}.")
+    if "torch" not in assignment.preload:
+        if device == "cuda":
+            raise CourseError(f"{assignment.id} runs on NumPy only; --device cuda applies to the "
+                              f"PyTorch assignments. Leave --device out.")
+        return "cpu"
+    import torch
+    if device == "cuda" and not torch.cuda.is_available():
+        raise CourseError(f"--device cuda was asked for, but PyTorch {torch.__version__} sees no CUDA device "
+                          f"(built with CUDA {torch.version.cuda or 'none: a CPU-only build'}). Grade with "
+                          f"--device cpu (or auto), or on a machine with an NVIDIA GPU and a CUDA build of PyTorch.")
+    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
 
 
 def main(*, assignment_id: str, submission=None, reference: bool = False, data_dir=None,
-         time_scale: float = 1.0, visible_only: bool = False) -> Report:
+         time_scale: float = 1.0, visible_only: bool = False, device: str = "auto") -> Report:
     """Grade the student's working copy (default), a given folder, or the reference solution."""
     assignment = assignments.get(assignment_id)
     if reference and submission is not None:
         raise CourseError("give either --submission or --reference, not both.")
     folder = assignment.solution_dir if reference else Path(submission or assignment.stub_dir)
     return grade_submission(assignment, folder, data_dir=data_dir, time_scale=time_scale,
-                            visible_only=visible_only)
+                            visible_only=visible_only, device=device)

@@ -51,11 +51,12 @@ class Rubric:
 class Context:
     """What a check may use: calls into the sandbox (sharing the check's time limit) and data."""
 
-    def __init__(self, sandbox, timeout_s: float, data_dir: Path | None):
+    def __init__(self, sandbox, timeout_s: float, data_dir: Path | None, device: str = "cpu"):
         self.sandbox = sandbox
         self.deadline = time.monotonic() + timeout_s
         self.timeout_s = timeout_s
         self.data_dir = data_dir
+        self.device = device  # where student tensors live: "cpu" or "cuda" (resolved by grade)
         self.diagnostics: dict = {}
 
     def _left(self) -> float:

@@ -1,0 +1,212 @@
+"""`course release`: the student bundle of one assignment, and the audit that guards it.
+
+The bundle holds the stub, the assignment's README and notebook, `course_lib`, the grading
+engine, the *visible* checks (hidden ones cut out of the rubric's source) and a recording
+of the reference's answers for them (see `grader.oracle`), so `course check` runs there
+without any reference code. Before anything is written, `audit` searches every file of the
+bundle for lines of the reference implementation and of the hidden checks; a leak stops
+the release and is reported by file and line.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from course_lib.errors import CourseError
+from grader import assignments, oracle
+from grader.assignments import ROOT
+
+ENGINE = ["__init__.py", "cli.py", "grade.py", "rubric.py", "compare.py", "report.py", "writers.py",
+          "oracle.py", "assignments.py", "release.py", "notebook.py", "sandbox", "schemas", "checks/__init__.py"]
+MIN_LINE = 12  # shorter lines ("return self", "else:") say nothing about a solution
+
+
+class LeakError(CourseError):
+    """The bundle would reveal reference code or hidden checks."""
+
+
+@dataclass(frozen=True)
+class Leak:
+    bundle_file: str
+    line_number: int
+    line: str
+    origin: str  # where the line comes from, e.g. "solutions/assignment1/linear_regression.py:12"
+
+    def __str__(self):
+        return f"{self.bundle_file}:{self.line_number}: {self.line!r} (from {self.origin})"
+
+
+# -- cutting hidden checks out of a rubric ---------------------------------------------------
+
+def _check_decorator(node: ast.stmt) -> ast.Call | None:
+    for decorator in getattr(node, "decorator_list", []):
+        if isinstance(decorator, ast.Call) and getattr(decorator.func, "attr", "") == "check":
+            return decorator
+    return None
+
+
+def _is_hidden_check(node: ast.stmt) -> bool:
+    decorator = _check_decorator(node)
+    return decorator is not None and any(
+        k.arg == "hidden" and isinstance(k.value, ast.Constant) and k.value.value for k in decorator.keywords)
+
+
+def _defined_names(node: ast.stmt) -> set[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return set()
+
+
+def split_rubric(source: str) -> tuple[str, str]:
+    """(the rubric without its hidden checks and the helpers only they use, the cut-out text)."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    removed = [n for n in tree.body if _is_hidden_check(n)]
+    while True:  # drop definitions nothing kept refers to any more
+        kept = [n for n in tree.body if n not in removed]
+        used = {n.id for k in kept for n in ast.walk(k) if isinstance(n, ast.Name)} | {"rubric"}
+        unused = [n for n in kept if _defined_names(n) and not (_defined_names(n) & used)
+                  and _check_decorator(n) is None]
+        if not unused:
+            break
+        removed += unused
+    spans = sorted((min([n.lineno] + [d.lineno for d in getattr(n, "decorator_list", [])]) - 1, n.end_lineno)
+                   for n in removed)
+    cut = "".join("".join(lines[a:b]) for a, b in spans)
+    for a, b in reversed(spans):
+        del lines[a:b]
+    return "".join(lines), cut
+
+
+# -- the audit --------------------------------------------------------------------------------
+
+def _significant(line: str) -> str:
+    line = line.strip()
+    if len(line) < MIN_LINE or line.startswith(("#", "import ", "from ", '"""', "'''")):
+        return ""
+    return line
+
+
+def secret_lines(assignment) -> dict[str, str]:
+    """Significant lines of the reference and of the hidden checks -> where each comes from,
+    less those the students are given anyway (the stub, the visible checks)."""
+    given = set()
+    for path in assignment.stub_dir.rglob("*.py"):
+        given |= {_significant(x) for x in path.read_text().splitlines()}
+    visible, hidden = split_rubric(_rubric_file(assignment).read_text())
+    given |= {_significant(x) for x in visible.splitlines()}
+    secrets = {}
+    for path in sorted(assignment.solution_dir.rglob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            secrets.setdefault(_significant(line), f"{path.relative_to(ROOT)}:{number}")
+    for number, line in enumerate(hidden.splitlines(), 1):
+        secrets.setdefault(_significant(line), f"hidden checks of {assignment.id}, cut line {number}")
+    return {line: origin for line, origin in secrets.items() if line and line not in given}
+
+
+def audit(bundle: Path, assignment) -> list[Leak]:
+    """Every line of every text file in `bundle` that is a secret line (stripped, exact)."""
+    secrets = secret_lines(assignment)
+    leaks = []
+    for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue  # .npz fixtures: numbers only
+        for number, line in enumerate(text.splitlines(), 1):
+            for candidate in _candidates(line):
+                if candidate in secrets:
+                    leaks.append(Leak(str(path.relative_to(bundle)), number, candidate, secrets[candidate]))
+    return leaks
+
+
+def _candidates(line: str):
+    """The line itself, and the lines inside a notebook's JSON string ("...\\n")."""
+    yield line.strip()
+    if '"' in line:
+        try:
+            value = json.loads(line.strip().rstrip(","))
+        except ValueError:
+            return
+        if isinstance(value, str):
+            yield from (x.strip() for x in value.splitlines())
+
+
+# -- writing the bundle -----------------------------------------------------------------------
+
+def _rubric_file(assignment) -> Path:
+    return ROOT / "grader" / "checks" / f"{assignment.id}.py"
+
+
+def build(assignment, folder: Path) -> None:
+    """Write the bundle's files into the empty `folder`."""
+    grader_dir = folder / "grader"
+    for name in ENGINE:
+        source = ROOT / "grader" / name
+        if source.is_dir():
+            shutil.copytree(source, grader_dir / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            (grader_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, grader_dir / name)
+    shutil.copytree(ROOT / "course_lib", folder / "course_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(assignment.stub_dir, folder / "assignments" / assignment.id,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    if assignment.probes_file:
+        (grader_dir / "probes").mkdir()
+        shutil.copy2(assignment.probes_file, grader_dir / "probes" / assignment.probes_file.name)
+    visible, _ = split_rubric(_rubric_file(assignment).read_text())
+    (grader_dir / "checks" / f"{assignment.id}.py").write_text(visible)
+    (grader_dir / "bundle.json").write_text(json.dumps({"assignments": [assignment.id]}))
+    oracle.save(record_visible(assignment), grader_dir / "fixtures", assignment.id)
+    (folder / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+    (folder / "README.md").write_text(_readme(assignment))
+
+
+def record_visible(assignment) -> dict:
+    """The reference's answers to the visible checks, graded once against the reference."""
+    from grader.grade import grade_submission
+    with oracle.record({}) as store:
+        report = grade_submission(assignment, assignment.solution_dir, visible_only=True)
+    failed = [c.id for c in report.checks if not c.passed]
+    if failed:
+        raise CourseError(f"the reference fails visible checks {failed} of {assignment.id}; "
+                          f"fix the rubric before releasing.")
+    return store
+
+
+def _readme(assignment) -> str:
+    own = assignment.stub_dir / "README.md"
+    task = own.read_text() if own.exists() else f"# {assignment.title}\n"
+    return (f"{task}\n## Checking your work\n\n"
+            f"```bash\npip install -e .\ncourse check {assignment.id}\n```\n\n"
+            f"Edit `assignments/{assignment.id}/{assignment.module}.py` (or the notebook next to it, "
+            f"saved). `course check` runs the visible checks on your working copy; the grade "
+            f"also uses hidden checks.\n")
+
+
+def main(*, assignment_id: str, out: Path) -> list[Path]:
+    """Build the bundle in a temporary folder, audit it, and only then move it to `out`."""
+    assignment = assignments.get(assignment_id)
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise CourseError(f"{out} exists and is not empty; choose a new folder for the release.")
+    with tempfile.TemporaryDirectory(prefix="course-release-") as tmp:
+        staging = Path(tmp) / "bundle"
+        build(assignment, staging)
+        leaks = audit(staging, assignment)
+        if leaks:
+            listing = "\n  ".join(str(leak) for leak in leaks[:20])
+            raise LeakError(f"release of {assignment.id} refused: {len(leaks)} line(s) would reveal "
+                            f"the reference or hidden checks:\n  {listing}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.exists():
+            out.rmdir()
+        shutil.move(str(staging), str(out))
+    return sorted(p for p in out.rglob("*") if p.is_file())

@@ -1,0 +1,119 @@
+"""Student bundles: no reference code, no hidden checks, and `course check` works inside."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course_lib.errors import CourseError
+from grader import assignments, release
+from tests.support import write_mutant
+
+ROOT = Path(__file__).resolve().parents[2]
+IDS = sorted(assignments.ASSIGNMENTS)
+
+
+@pytest.fixture(scope="module", params=IDS)
+def bundle(request, tmp_path_factory):
+    out = tmp_path_factory.mktemp("release") / request.param
+    release.main(assignment_id=request.param, out=out)
+    return request.param, out
+
+
+def bundle_text(folder: Path) -> str:
+    return "\n".join(p.read_text(errors="ignore") for p in folder.rglob("*") if p.is_file())
+
+
+def test_no_reference_line_is_in_the_bundle(bundle):
+    """Searched independently of the audit: every reference line of 20+ characters that the
+    stub does not also give must be absent from every file, as a substring."""
+    assignment_id, out = bundle
+    a = assignments.get(assignment_id)
+    text = bundle_text(out)
+    stub = bundle_text(a.stub_dir)
+    for path in a.solution_dir.rglob("*.py"):
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if len(line) >= 20 and line not in stub and not line.startswith(("#", "import", "from")):
+                assert line not in text, f"{path.name}: {line!r} is in the bundle"
+    assert not (out / "solutions").exists()
+
+
+def test_no_hidden_check_is_in_the_bundle(bundle):
+    assignment_id, out = bundle
+    text = bundle_text(out)
+    hidden = [c.id for c in assignments.get(assignment_id).rubric.checks if c.hidden]
+    assert hidden, "every assignment has hidden checks"
+    for check_id in hidden:
+        assert f'"{check_id}"' not in text
+
+
+def course_check(out: Path, assignment_id: str, data_dir) -> subprocess.CompletedProcess:
+    env = dict(os.environ, COURSE_DATA_DIR=str(Path(data_dir).resolve()), PYTHONPATH=str(out))
+    result = subprocess.run([sys.executable, "-m", "grader.cli", "check", assignment_id],
+                            cwd=out, env=env, capture_output=True, text=True)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def test_course_check_runs_inside_the_bundle(bundle, data_dir):
+    assignment_id, out = bundle
+    a = assignments.get(assignment_id)
+    visible = sum(c.points for c in a.rubric.checks if not c.hidden)
+    stub = course_check(out, assignment_id, data_dir)
+    assert stub.returncode == 0 and f"total: 0 / {visible:g}" in stub.stdout
+    shutil.copy(a.solution_dir / f"{a.module}.py", out / "assignments" / assignment_id)
+    done = course_check(out, assignment_id, data_dir)
+    assert f"total: {visible:g} / {visible:g}" in done.stdout, done.stdout
+
+
+def test_the_bundle_runs_its_own_grader(bundle):
+    assignment_id, out = bundle
+    env = dict(os.environ, PYTHONPATH=str(out))
+    where = subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"], cwd=out,
+                           env=env, capture_output=True, text=True).stdout
+    assert where.startswith(str(out))
+    assert json.loads((out / "grader" / "bundle.json").read_text()) == {"assignments": [assignment_id]}
+
+
+def test_a_mistake_fails_the_same_visible_checks_in_the_bundle(tmp_path, data_dir):
+    from tests.assignment1.corpus import MISTAKES
+    out = tmp_path / "bundle"
+    release.main(assignment_id="assignment1", out=out)
+    write_mutant("assignment1", MISTAKES["bias_column_last"], out / "assignments" / "assignment1")
+    result = course_check(out, "assignment1", data_dir)
+    failed = {line.split()[0] for line in result.stdout.splitlines() if " failed " in line}
+    assert failed == {"add_bias.matrix", "add_bias.vector", "linear_regression.weights"}
+
+
+def test_the_audit_names_a_planted_leak(tmp_path):
+    a = assignments.get("assignment1")
+    release.build(a, tmp_path)
+    assert release.audit(tmp_path, a) == []
+    secret = "order = np.random.default_rng(seed).permutation(len(X))"
+    with open(tmp_path / "course_lib" / "errors.py", "a") as f:
+        f.write(f"\n# {secret}\n    {secret}\n")
+    leaks = release.audit(tmp_path, a)
+    assert [(x.bundle_file, x.line) for x in leaks] == [("course_lib/errors.py", secret)]
+    assert "solutions/assignment1/linear_regression.py:13" in str(leaks[0])
+
+
+def test_a_leaking_release_is_refused_and_writes_nothing(tmp_path, monkeypatch):
+    real_build = release.build
+
+    def leaky_build(assignment, folder):
+        real_build(assignment, folder)
+        shutil.copy(assignment.solution_dir / f"{assignment.module}.py", folder / "oops.py")
+    monkeypatch.setattr(release, "build", leaky_build)
+    with pytest.raises(release.LeakError, match="oops.py"):
+        release.main(assignment_id="assignment1", out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_release_refuses_a_folder_that_is_not_empty(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(CourseError, match="not empty"):
+        release.main(assignment_id="assignment1", out=tmp_path)
