@@ -118,6 +118,46 @@ def release(assignment_id, out):
     click.echo(f"{assignment_id}: {len(files)} files written to {out}; leak audit passed.")
 
 
+@cli.command()
+@click.option("--check", "check_only", is_flag=True, help="Only say which notebooks are out of date (exit 1).")
+@friendly
+def notebooks(check_only):
+    """Write the student notebooks assignments/<id>/<id>.ipynb from notebooks/<id>.py.
+
+    Example: course notebooks --check
+    """
+    from grader import notebooks as building
+    from grader.assignments import ASSIGNMENTS
+    stale = building.write_student_notebooks(ASSIGNMENTS.values(), check_only=check_only)
+    verb = "out of date" if check_only else "written"
+    click.echo(f"{len(stale)} notebook(s) {verb}" + "".join(f"\n  {s}" for s in stale))
+    if check_only and stale:
+        sys.exit(1)
+
+
+@cli.group()
+def nbgrader():
+    """Run the course through the real nbgrader."""
+
+
+@nbgrader.command("export")
+@click.argument("assignment_id")
+@click.option("--course-dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The nbgrader course folder (created if missing).")
+@click.option("--course-id", default="course", show_default=True)
+@friendly
+def nbgrader_export(assignment_id, course_dir, course_id):
+    """Write nbgrader_config.py and source/<id>/<id>.ipynb with our checks as test cells.
+
+    Then: nbgrader generate_assignment <id>, autograde, generate_feedback, export.
+
+    Example: course nbgrader export assignment1 --course-dir my-course
+    """
+    from grader import nbgrader_export as exporting
+    path = exporting.main(assignment_id=assignment_id, course_dir=course_dir, course_id=course_id)
+    click.echo(f"wrote {path}; next: cd {course_dir} && nbgrader generate_assignment {assignment_id}")
+
+
 @cli.command("list")
 def list_assignments():
     """List the assignments with their total points and number of checks.

@@ -1,10 +1,12 @@
 """Grade one submission: run an assignment's checks in order and build the Report."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import platform
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -13,7 +15,7 @@ import numpy as np
 
 import grader
 from course_lib.errors import CourseError
-from grader import assignments
+from grader import assignments, jupyter
 from grader.report import CheckResult, Report
 from grader.rubric import CheckFailed, Context
 from grader.sandbox import Sandbox, SandboxUnavailable, StudentFault
@@ -23,6 +25,36 @@ IMPORT_TIMEOUT_S = 20.0
 
 def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale: float = 1.0,
                      visible_only: bool = False, device: str = "auto") -> Report:
+    """Grade a submission: a folder with the module, a notebook, or a folder with a notebook."""
+    notebook = _notebook_of(assignment, Path(submission))
+    if notebook is None:
+        return _grade_folder(assignment, Path(submission), data_dir=data_dir, time_scale=time_scale,
+                             visible_only=visible_only, device=device)
+    with tempfile.TemporaryDirectory(prefix="course-notebook-") as tmp:
+        try:
+            code, problem = jupyter.notebook_code(notebook), ""
+        except Exception as err:  # noqa: BLE001 - nbformat raises many kinds for a damaged file
+            code, problem = "", (f"{notebook} is not a readable notebook ({type(err).__name__}: "
+                                 f"{str(err)[:200]}); save it again from Jupyter and resubmit.")
+        folder = jupyter.write_module(code, assignment.module, Path(tmp))
+        report = _grade_folder(assignment, folder, data_dir=data_dir, time_scale=time_scale,
+                               visible_only=visible_only, device=device, problem=problem)
+    return dataclasses.replace(report, submission=str(notebook))
+
+
+def _notebook_of(assignment, submission: Path) -> Path | None:
+    """The notebook to grade: `submission` itself, or `<id>.ipynb` in a folder that has no module
+    (e.g. nbgrader's submitted/<student>/<id>/)."""
+    if submission.suffix == ".ipynb" and submission.is_file():
+        return submission
+    if submission.is_dir() and not (submission / f"{assignment.module}.py").exists():
+        candidates = [submission / f"{assignment.id}.ipynb"] + sorted(submission.glob("*.ipynb"))
+        return next((c for c in candidates if c.is_file()), None)
+    return None
+
+
+def _grade_folder(assignment, submission: Path, *, data_dir=None, time_scale: float = 1.0,
+                  visible_only: bool = False, device: str = "auto", problem: str = "") -> Report:
     """Grade `submission` (a folder holding the assignment's module) against every check.
 
     `device` ("auto", "cpu" or "cuda") is where an assignment that preloads torch runs the
@@ -32,7 +64,7 @@ def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale:
     checks = [c for c in assignment.rubric.checks if not (visible_only and c.hidden)]
     submission = Path(submission)
     module_file = submission / f"{assignment.module}.py"
-    problem = _missing(submission, module_file)
+    problem = problem or _missing(submission, module_file)
     results = []
     if problem:
         results = [_result(c, "error", problem, 0.0) for c in checks]

@@ -21,7 +21,7 @@ from grader import assignments, oracle
 from grader.assignments import ROOT
 
 ENGINE = ["__init__.py", "cli.py", "grade.py", "rubric.py", "compare.py", "report.py", "writers.py",
-          "oracle.py", "assignments.py", "release.py", "notebook.py", "sandbox", "schemas", "checks/__init__.py"]
+          "oracle.py", "assignments.py", "release.py", "jupyter.py", "sandbox", "schemas", "checks/__init__.py"]
 MIN_LINE = 12  # shorter lines ("return self", "else:") say nothing about a solution
 
 

@@ -1,0 +1,107 @@
+"""The real nbgrader, end to end: export, generate_assignment, autograde, generate_feedback.
+
+For each assignment, three students: the reference code, the untouched release and a
+known mistake. nbgrader's scores must equal what `course grade` gives the same notebook.
+"""
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import assignments, nbgrader_export
+from grader.grade import grade_submission
+
+BIN = Path(sys.executable).parent
+IDS = sorted(assignments.ASSIGNMENTS)
+pytestmark = pytest.mark.slow
+
+
+def nbgrader(course: Path, *args):
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    result = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def solved(cell_source: str) -> str:
+    return "\n".join(line for line in cell_source.splitlines() if "### BEGIN SOLUTION" not in line
+                     and "### END SOLUTION" not in line)
+
+
+def submission(course: Path, assignment_id: str, student: str, edits=None):
+    """The released notebook with its solution cells filled in with the reference (plus edits)."""
+    release = nbformat.read(str(course / "release" / assignment_id / f"{assignment_id}.ipynb"), as_version=4)
+    source = nbformat.read(str(course / "source" / assignment_id / f"{assignment_id}.ipynb"), as_version=4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: solved(c.source) for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in release.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if edits is not None and grade_id in answers:
+            cell.source = answers[grade_id]
+            for old, new in edits:
+                cell.source = cell.source.replace(old, new)
+    folder = course / "submitted" / student / assignment_id
+    folder.mkdir(parents=True)
+    nbformat.write(release, str(folder / f"{assignment_id}.ipynb"))
+    return folder
+
+
+@pytest.fixture(scope="module", params=IDS)
+def course(request, tmp_path_factory, data_dir):
+    assignment_id = request.param
+    os.environ["COURSE_DATA_DIR"] = str(Path(data_dir).resolve())
+    course = tmp_path_factory.mktemp("nbgrader")
+    nbgrader_export.main(assignment_id=assignment_id, course_dir=course)
+    nbgrader(course, "generate_assignment", assignment_id)
+    corpus = importlib.import_module(f"tests.{assignment_id}.corpus")
+    name, mistake = next((n, m) for n, m in sorted(corpus.MISTAKES.items()) if not m.files)
+    students = {"reference": submission(course, assignment_id, "reference", edits=()),
+                "blank": submission(course, assignment_id, "blank"),
+                name: submission(course, assignment_id, "mistaken", edits=mistake.edits)}
+    nbgrader(course, "autograde", assignment_id)
+    nbgrader(course, "generate_feedback", assignment_id)
+    return assignment_id, course, students, mistake
+
+
+def nbgrader_score(course: Path, assignment_id: str, student: str) -> float:
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "course") as gradebook:
+        return gradebook.find_submission(assignment_id, student).score
+
+
+def test_nbgrader_scores_equal_course_grade(course):
+    assignment_id, folder, students, mistake = course
+    a = assignments.get(assignment_id)
+    scores = {}
+    for name, submitted in students.items():
+        ours = grade_submission(a, submitted)
+        theirs = nbgrader_score(folder, assignment_id, submitted.parent.name)
+        scores[name] = (theirs, ours.score)
+        assert theirs == pytest.approx(ours.score), (name, [(c.id, c.message) for c in ours.checks if not c.passed])
+    assert scores["reference"][0] == a.rubric.max_score
+    assert scores["blank"][0] == 0
+    lost = sum(c.points for c in a.rubric.checks if c.id in mistake.breaks)
+    assert [s for n, s in scores.items() if n not in ("reference", "blank")][0][0] == a.rubric.max_score - lost
+
+
+def test_feedback_shows_no_hidden_test_and_no_traceback(course):
+    assignment_id, folder, students, _ = course
+    hidden = [c.id for c in assignments.get(assignment_id).rubric.checks if c.hidden]
+    for student in ("reference", "blank", "mistaken"):
+        html = (folder / "feedback" / student / assignment_id / f"{assignment_id}.html").read_text()
+        assert "most recent call last" not in html and "HIDDEN TESTS" not in html
+        for check_id in hidden:
+            assert check_id not in html, check_id
+
+
+def test_the_release_has_no_solution_and_no_hidden_test(course):
+    assignment_id, folder, _, _ = course
+    text = (folder / "release" / assignment_id / f"{assignment_id}.ipynb").read_text()
+    cells = json.loads(text)["cells"]
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    assert sum("raise NotImplementedError()" in "".join(c["source"]) for c in cells) >= 3

@@ -1,0 +1,63 @@
+"""Notebooks: generated from their sources, gradable as submissions."""
+import ast
+
+import nbformat
+import pytest
+
+from grader import assignments, notebooks
+from grader.grade import grade_submission
+from grader.jupyter import CHECK_MARK, code_of_cells
+
+IDS = sorted(assignments.ASSIGNMENTS)
+
+
+def test_committed_notebooks_are_up_to_date():
+    stale = notebooks.write_student_notebooks(assignments.ASSIGNMENTS.values(), check_only=True)
+    assert stale == [], "run `course notebooks` and commit the result"
+
+
+@pytest.mark.parametrize("assignment_id", IDS)
+def test_student_notebook_has_the_stub_and_only_visible_checks(assignment_id):
+    a = assignments.get(assignment_id)
+    notebook = nbformat.read(str(notebooks.student_notebook_path(a)), as_version=4)
+    text = "\n".join(c.source for c in notebook.cells)
+    for check in a.rubric.checks:
+        assert (f'"{check.id}"' in text) != check.hidden, check.id
+    code = code_of_cells(c.source for c in notebook.cells if c.cell_type == "code")
+    stub = (a.stub_dir / f"{a.module}.py").read_text()
+    defined = {n.name for n in ast.parse(code).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    assert defined == {n.name for n in ast.parse(stub).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+
+
+def filled_notebook(a, path):
+    """The student notebook with each code cell's definition replaced by the reference's."""
+    notebook = nbformat.read(str(notebooks.student_notebook_path(a)), as_version=4)
+    ref = notebooks.Module(a.solution_dir / f"{a.module}.py")
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or CHECK_MARK in cell.source:
+            continue
+        names = [n.name for n in ast.parse(cell.source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+        if names:
+            cell.source = "\n".join(line for n in names for line in ref.segment(ref.defs[n]))
+        else:
+            cell.source += "\n" + "\n".join(ref.imports())
+        cell.source = "%matplotlib inline\n" + cell.source  # magics are dropped when grading
+    nbformat.write(notebook, str(path))
+    return path
+
+
+@pytest.mark.parametrize("assignment_id", IDS)
+def test_a_notebook_is_graded_like_the_module(assignment_id, tmp_path, data_dir):
+    a = assignments.get(assignment_id)
+    report = grade_submission(a, filled_notebook(a, tmp_path / f"{assignment_id}.ipynb"), data_dir=data_dir)
+    assert report.score == report.max_score, [(c.id, c.message) for c in report.checks if not c.passed]
+    assert report.submission.endswith(".ipynb")
+    stub = grade_submission(a, notebooks.student_notebook_path(a), data_dir=data_dir)
+    assert stub.score == 0 and {c.status for c in stub.checks} == {"not_implemented"}
+
+
+def test_a_damaged_notebook_gets_a_clear_report(tmp_path):
+    (tmp_path / "assignment1.ipynb").write_text("{ not json")
+    report = grade_submission(assignments.get("assignment1"), tmp_path)
+    assert report.score == 0 and "is not a readable notebook" in report.notes[0]
+    assert all("save it again from Jupyter" in c.message for c in report.checks)
