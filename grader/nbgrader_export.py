@@ -38,3 +38,29 @@ def main(*, assignment_id: str, course_dir: Path, course_id: str = "course", tim
         config.write_text(CONFIG.format(course_id=course_id, root=str(course_dir), timeout=timeout))
     nbformat.write(notebooks.build(assignment, for_nbgrader=True), str(source))
     return source
+
+
+def _solved(source: str) -> str:
+    return "\n".join(line for line in source.splitlines()
+                     if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+
+
+def fill_release(course_dir: Path, assignment_id: str, student: str, edits=None) -> Path:
+    """Submit as `student` the released notebook, its solution cells left as released
+    (`edits` None) or filled with the reference with textual `edits` (old, new) applied.
+    Returns nbgrader's submitted/<student>/<id>/ folder. For trying a course end to end."""
+    name = f"{assignment_id}.ipynb"
+    release = nbformat.read(str(Path(course_dir) / "release" / assignment_id / name), as_version=4)
+    source = nbformat.read(str(Path(course_dir) / "source" / assignment_id / name), as_version=4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: _solved(c.source) for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in release.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if edits is not None and grade_id in answers:
+            cell.source = answers[grade_id]
+            for old, new in edits:
+                cell.source = cell.source.replace(old, new)
+    folder = Path(course_dir) / "submitted" / student / assignment_id
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(release, str(folder / name))
+    return folder

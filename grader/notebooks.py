@@ -124,10 +124,25 @@ def _new_notebook(cells):
     return notebook
 
 
+def _same_names(stub: Module, ref: Module, assignment_id: str) -> None:
+    """A released solution cell can only stand where the stub has a definition: a reference
+    helper of its own would be released as a top-level `raise NotImplementedError()`."""
+    extra = set(ref.defs) - set(stub.defs)
+    for name in set(ref.defs) & set(stub.defs):
+        methods = lambda m: {n.name for n in m.defs[name].body if isinstance(n, ast.FunctionDef)}  # noqa: E731
+        if isinstance(ref.defs[name], ast.ClassDef):
+            extra |= {f"{name}.{n}" for n in methods(ref) - methods(stub)}
+    if extra:
+        raise CourseError(f"the reference of {assignment_id} defines {sorted(extra)}, which the stub "
+                          f"does not; define only the stub's functions and methods.")
+
+
 def build(assignment, for_nbgrader: bool = False):
     """The student notebook, or (for_nbgrader) the nbgrader source notebook."""
     stub = Module(assignment.stub_dir / f"{assignment.module}.py")
     ref = Module(assignment.solution_dir / f"{assignment.module}.py") if for_nbgrader else None
+    if ref:
+        _same_names(stub, ref, assignment.id)
     checks = {c.id: c for c in assignment.rubric.checks}
     placed, cells = set(), []
     for number, cell in enumerate(source_cells(assignment)):
@@ -138,12 +153,8 @@ def build(assignment, for_nbgrader: bool = False):
             meta = {"grade": False, "solution": False, "locked": True, "grade_id": f"text_{number}"}
         elif spot[0] == "code" and spot[1] == "imports":
             lines = stub.imports() + (ref.imports_beyond(stub) if ref else [])
-            extra = [n for n in (ref.defs if ref else {}) if n not in stub.defs]
-            if extra:
-                lines += ["", "### BEGIN SOLUTION"] + [x for n in extra for x in ref.segment(ref.defs[n]) + [""]]
-                lines += ["### END SOLUTION"]
             new = nbformat.v4.new_code_cell("\n".join(lines))
-            meta = {"grade": False, "solution": bool(extra), "locked": not extra, "grade_id": "imports"}
+            meta = {"grade": False, "solution": False, "locked": True, "grade_id": "imports"}
         elif spot[0] == "code":
             if spot[1] not in stub.defs:
                 raise CourseError(f"notebooks/{assignment.id}.py names {spot[1]}, which the stub does not define")
@@ -164,6 +175,7 @@ def build(assignment, for_nbgrader: bool = False):
             raise CourseError(f"notebooks/{assignment.id}.py: unknown placeholder {cell.source.strip()!r}")
         if for_nbgrader:
             new.metadata["nbgrader"] = {**meta, "schema_version": 3}
+        new.id = f"{assignment.id}-{len(cells)}"  # stable ids: rebuilt notebooks compare equal
         cells.append(new)
     missing = set(stub.defs) - placed
     if missing or checks:

@@ -4,6 +4,7 @@ import ast
 import nbformat
 import pytest
 
+from course_lib.errors import CourseError
 from grader import assignments, notebooks
 from grader.grade import grade_submission
 from grader.jupyter import CHECK_MARK, code_of_cells
@@ -61,3 +62,18 @@ def test_a_damaged_notebook_gets_a_clear_report(tmp_path):
     report = grade_submission(assignments.get("assignment1"), tmp_path)
     assert report.score == 0 and "is not a readable notebook" in report.notes[0]
     assert all("save it again from Jupyter" in c.message for c in report.checks)
+
+
+@pytest.mark.parametrize("assignment_id", IDS)
+def test_every_reference_defines_only_the_stubs_names(assignment_id):
+    notebooks.build(assignments.get(assignment_id), for_nbgrader=True)  # raises CourseError if not
+
+
+def test_a_reference_helper_of_its_own_is_refused(tmp_path, monkeypatch):
+    import dataclasses
+    a = assignments.get("assignment1")
+    (tmp_path / "linear_regression.py").write_text(
+        (a.solution_dir / "linear_regression.py").read_text() + "\ndef helper():\n    return 1\n")
+    monkeypatch.setattr(type(a), "solution_dir", property(lambda self: tmp_path))
+    with pytest.raises(CourseError, match=r"defines \['helper'\], which the stub does not"):
+        notebooks.build(dataclasses.replace(a), for_nbgrader=True)

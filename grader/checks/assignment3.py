@@ -1,0 +1,416 @@
+"""Assignment 3 rubric: multi-head self-attention in PyTorch.
+
+Every check builds its inputs here (seeded NumPy arrays), runs student code only through
+`ctx` on `ctx.device`, and judges the CPU arrays that come back against independent oracles
+computed here on the CPU: `torch.nn.functional.scaled_dot_product_attention`, and
+`torch.nn.MultiheadAttention` loaded with the same weights (forward and autograd). Only the
+exact head split and merge come from the reference (recorded for student bundles).
+Tolerances: 1e-5 in float32, 1e-10 in float64, relative to the largest expected entry.
+When a result is wrong, the written-out math with one known mistake switched on says which.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from grader.assignments import get
+from grader.compare import as_array, as_float, describe, expect_close, expect_tuple
+from grader.rubric import CheckFailed, Rubric
+
+rubric = Rubric()
+
+
+def ref():
+    return get("assignment3").reference()
+
+TOL = {"float32": 1e-5, "float64": 1e-10}
+TIMEOUT = 30.0  # a child that runs on CUDA first pays for creating its context
+B, S, H, NH = 3, 6, 16, 4  # batch, sequence, hidden size, heads
+HD = H // NH
+LAYERS = ("query", "key", "value", "out")
+LENGTHS = (6, 4, 2)  # of the three sequences, for the padding mask
+
+
+# -- inputs -------------------------------------------------------------------------------
+
+def normal(seed: int, *shape) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=shape)
+
+
+def layer_weights(seed: int) -> dict:
+    """{layer: {"weight": (H, H), "bias": (H,)}} with scores of order one."""
+    rng = np.random.default_rng(seed)
+    return {name: {"weight": rng.normal(scale=1 / math.sqrt(H), size=(H, H)),
+                   "bias": rng.normal(scale=0.1, size=H)} for name in LAYERS}
+
+
+def padding_mask() -> np.ndarray:
+    """(B, 1, 1, S): True for the keys inside each sequence."""
+    return (np.arange(S) < np.array(LENGTHS)[:, None])[:, None, None, :]
+
+
+def causal_mask() -> np.ndarray:
+    """(S, S): query i may attend to the keys j <= i."""
+    return np.tril(np.ones((S, S), dtype=bool))
+
+
+# -- oracles and the written-out math -----------------------------------------------------
+
+def t64(array) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(array), dtype=torch.float64)
+
+
+def oracle(weights: dict, x, mask, dtype: str, dropout: float = 0.0, upstream=None):
+    """torch.nn.MultiheadAttention in eval mode with the same weights: (output, probs, grads).
+
+    Its boolean masks mean the opposite (True: may NOT attend), hence the `~`; a padding
+    mask (B, 1, 1, S) becomes its key_padding_mask (B, S), any other mask a (B * nh, S, S)
+    attn_mask. grads (when `upstream` is given) are those of sum(output * upstream), named
+    as the student's parameters.
+    """
+    torch_dtype = getattr(torch, dtype)
+    mha = torch.nn.MultiheadAttention(H, NH, dropout=dropout, bias=True, batch_first=True, dtype=torch_dtype)
+    with torch.no_grad():
+        mha.in_proj_weight.copy_(torch.as_tensor(np.concatenate([weights[n]["weight"] for n in LAYERS[:3]])))
+        mha.in_proj_bias.copy_(torch.as_tensor(np.concatenate([weights[n]["bias"] for n in LAYERS[:3]])))
+        mha.out_proj.weight.copy_(torch.as_tensor(weights["out"]["weight"]))
+        mha.out_proj.bias.copy_(torch.as_tensor(weights["out"]["bias"]))
+    mha.eval()
+    x = torch.as_tensor(x, dtype=torch_dtype).requires_grad_(upstream is not None)
+    masks = {}
+    if mask is None:
+        pass
+    elif mask.shape == (B, 1, 1, S):
+        masks["key_padding_mask"] = ~torch.as_tensor(mask[:, 0, 0, :])  # (B, S)
+    else:
+        masks["attn_mask"] = ~torch.as_tensor(np.broadcast_to(mask, (B, NH, S, S)).reshape(B * NH, S, S).copy())
+    output, probs = mha(x, x, x, need_weights=True, average_attn_weights=False, **masks)
+    grads = None
+    if upstream is not None:
+        output.backward(torch.as_tensor(upstream, dtype=torch_dtype))
+        grads = {"x": x.grad}
+        for i, name in enumerate(LAYERS[:3]):
+            grads[f"{name}.weight"] = mha.in_proj_weight.grad[i * H:(i + 1) * H]
+            grads[f"{name}.bias"] = mha.in_proj_bias.grad[i * H:(i + 1) * H]
+        grads["out.weight"], grads["out.bias"] = mha.out_proj.weight.grad, mha.out_proj.bias.grad
+        grads = {k: v.numpy() for k, v in grads.items()}
+    return output.detach().numpy(), probs.detach().numpy(), grads
+
+
+def probs_math(q, k, mask=None, *, scale="sqrt", softmax_dim=-1, invert_mask=False) -> torch.Tensor:
+    """softmax(q @ k^T / sqrt(d)) in float64, or one of the known mistakes."""
+    q, k = t64(q), t64(k)
+    d = q.shape[-1]
+    scores = torch.einsum("...id,...jd->...ij", q, k) / {"sqrt": math.sqrt(d), "d": d, "none": 1.0}[scale]
+    hidden = None if mask is None else torch.as_tensor(mask) == invert_mask  # where attending is not allowed
+    return torch.softmax(scores if hidden is None else torch.where(hidden, -math.inf, scores), dim=softmax_dim)
+
+
+def split_math(t: torch.Tensor, split="heads") -> torch.Tensor:
+    """(B, S, H) -> (B, nh, S, hd), head h holding features h*hd..(h+1)*hd-1; split="view":
+    the right shape without the permute."""
+    return t.reshape(B, NH, S, HD) if split == "view" else torch.stack(t.split(HD, dim=-1), dim=1)
+
+
+def merge_math(t: torch.Tensor, merge="heads") -> torch.Tensor:
+    """(B, nh, S, hd) -> (B, S, H), the heads side by side; merge="wrong": permute(0, 2, 3, 1)."""
+    return t.permute(0, 2, 3, 1).reshape(B, S, H) if merge == "wrong" else torch.cat(t.unbind(1), dim=-1)
+
+
+def linear_math(weights: dict, name: str, t: torch.Tensor) -> torch.Tensor:
+    return t @ t64(weights[name]["weight"]).T + t64(weights[name]["bias"])
+
+
+def mhsa_math(weights, x, mask=None, *, split="heads", merge="heads", project=True, probs=None, **mistake):
+    """Multi-head self-attention written out in float64: (output, probs). Keywords switch on
+    one known mistake; `probs` given replaces the computed probabilities."""
+    x = t64(x)
+    q, k, v = (split_math(linear_math(weights, n, x), split) for n in LAYERS[:3])
+    probs = probs_math(q, k, mask, **mistake) if probs is None else t64(probs)
+    merged = merge_math(probs @ v, merge)
+    return linear_math(weights, "out", merged) if project else merged, probs
+
+
+SDPA_MISTAKES = (
+    ({"scale": "d"}, "The scores look divided by d_k; the scale is 1/sqrt(d_k)."),
+    ({"scale": "none"}, "The scores look unscaled; divide q @ k^T by sqrt(d_k)."),
+    ({"softmax_dim": -2}, "The softmax looks taken over the queries (dim -2); take it over the "
+                          "keys, the last dim, so that each row of probs sums to 1."),
+    ({"invert_mask": True}, "The mask looks inverted: True means attending is ALLOWED (the convention of "
+                            "F.scaled_dot_product_attention), so hide the scores where the mask is False."),
+)
+MHSA_MISTAKES = SDPA_MISTAKES + (
+    ({"split": "view"}, "tp_attn looks like a view straight to (B, nh, S, hd) without permute; view to "
+                        "(B, S, nh, hd), then permute(0, 2, 1, 3)."),
+    ({"merge": "wrong"}, "merge_heads looks like it permutes the wrong dims; (B, nh, S, hd) -> "
+                         "permute(0, 2, 1, 3) -> (B, S, nh, hd) -> reshape to (B, S, H)."),
+    ({"project": False}, "The output looks like merge_heads(probs @ v) without the output layer; "
+                         "apply self.out to it."),
+)
+
+
+# -- comparing ----------------------------------------------------------------------------
+
+def matches(found: np.ndarray, wrong, dtype: str) -> bool:
+    wrong = np.asarray(wrong, dtype=float)
+    if found.shape != wrong.shape:
+        return False
+    tol = TOL[dtype]
+    scale = max(1.0, float(np.nanmax(np.abs(wrong), initial=0.0)))
+    return bool(np.allclose(found.astype(float), wrong, rtol=tol, atol=tol * scale, equal_nan=True))
+
+
+def judge(name: str, found, expected, dtype: str, mistakes=()) -> float:
+    """`found` has the shape and dtype of `expected` and equals it within TOL[dtype] (relative
+    to its largest entry); on failure the first of `mistakes` ((what it gives, why)) whose
+    result `found` matches is named. Returns the largest error."""
+    expected = np.asarray(expected, dtype=float)
+    found = as_array(name, found, expected.shape)
+    if found.dtype != np.dtype(dtype):
+        raise CheckFailed(f"{name}: expected dtype {dtype} (the dtype of the input), found {found.dtype}; "
+                          f"compute in the input's dtype (no .float() or .double(), no tensors made "
+                          f"with a fixed dtype).")
+    tol = TOL[dtype]
+    try:
+        expect_close(name, found, expected, rtol=tol, atol=tol * max(1.0, float(np.abs(expected).max())))
+    except CheckFailed as failure:
+        why = next((why for wrong, why in mistakes if matches(found, wrong, dtype)), "")
+        raise CheckFailed(f"{failure} {why}".strip()) from None
+    return float(np.abs(found - expected).max())
+
+
+def pair(name: str, found) -> tuple:
+    """A returned (output, probs)."""
+    return expect_tuple(name, found, 2)
+
+
+# -- tp_attn and merge_heads: exact on numbered entries -------------------------------------
+
+SPLIT = (2, 3, 4, 5)  # B, S, nh, hd of the shape checks: all different
+
+
+@rubric.check("tp_attn.split", "tp_attn splits (B, S, H) into heads (B, nh, S, hd) with view and permute", 2,
+              timeout=TIMEOUT)
+def tp_attn_split(ctx):
+    b, s, nh, hd = SPLIT
+    x = np.arange(b * s * nh * hd, dtype=float).reshape(b, s, nh * hd)  # entry = its flat index
+    found = ctx.probe("tp_attn", nh * hd, nh, x, device=ctx.device,
+                      label=f"MultiHeadSelfAttention({nh * hd}, {nh}).tp_attn(x)")
+    name = f"tp_attn(x) for x of shape {x.shape} and {nh} heads"
+    found = as_array(name, found, (b, nh, s, hd))
+    expected = np.asarray(ref().MultiHeadSelfAttention(nh * hd, nh).tp_attn(torch.as_tensor(x)))
+    if np.array_equal(found, x.reshape(b, nh, s, hd)):
+        raise CheckFailed(f"{name}: the shape is right but head h holds the sequence positions, not the "
+                          f"features h*hd..(h+1)*hd-1 of each position: a view straight to (B, nh, S, hd) "
+                          f"without permute. View to (B, S, nh, hd), then permute(0, 2, 1, 3).")
+    expect_close(name, found, expected, rtol=0, atol=0)
+
+
+@rubric.check("merge_heads.inverse", "merge_heads turns (B, nh, S, hd) back into (B, S, H)", 2, timeout=TIMEOUT)
+def merge_heads_inverse(ctx):
+    b, s, nh, hd = SPLIT
+    y = np.arange(b * nh * s * hd, dtype=float).reshape(b, nh, s, hd)
+    found = ctx.probe("merge_heads", nh * hd, nh, y, device=ctx.device,
+                      label=f"MultiHeadSelfAttention({nh * hd}, {nh}).merge_heads(y)")
+    name = f"merge_heads(y) for y of shape {y.shape}"
+    found = as_array(name, found, (b, s, nh * hd))
+    expected = np.asarray(ref().MultiHeadSelfAttention(nh * hd, nh).merge_heads(torch.as_tensor(y)))
+    wrong = {"without permute": y.reshape(b, s, nh * hd),
+             "with permute(0, 2, 3, 1), which puts the head size before the heads": y.transpose(0, 2, 3, 1).reshape(b, s, nh * hd)}
+    for what, value in wrong.items():
+        if np.array_equal(found, value):
+            raise CheckFailed(f"{name}: the shape is right but the entries are reshaped {what}; "
+                              f"permute(0, 2, 1, 3) to (B, S, nh, hd), then reshape to (B, S, H).")
+    expect_close(name, found, expected, rtol=0, atol=0)
+
+
+# -- scaled_dot_product_attention against F.scaled_dot_product_attention ------------------
+
+QKV = ((2, 3, 5, 4), (2, 3, 7, 4), (2, 3, 7, 6))  # q, k, v: S_q = 5, S_k = 7, d = 4, d_v = 6
+
+
+def qkv(seed: int):
+    return tuple(normal(seed + i, *shape) for i, shape in enumerate(QKV))
+
+
+def judge_sdpa(ctx, q, k, v, mask, dtype: str, what: str) -> None:
+    label = f"scaled_dot_product_attention(q, k, v, {what}) in {dtype}"
+    out, probs = pair(label, ctx.probe("sdpa", q, k, v, mask, dtype, device=ctx.device, label=label))
+    tq, tk, tv = (torch.as_tensor(a, dtype=getattr(torch, dtype)) for a in (q, k, v))
+    attn_mask = None if mask is None else torch.as_tensor(mask)
+    expected_out = F.scaled_dot_product_attention(tq, tk, tv, attn_mask=attn_mask).numpy()
+    variants = [(probs_math(q, k, mask, **kw).numpy(), why) for kw, why in SDPA_MISTAKES]
+    judge(f"probs of {label}", probs, probs_math(q, k, mask).numpy(), dtype, variants)
+    judge(f"out of {label}", out, expected_out, dtype,
+          [(wrong @ v, why) for wrong, why in variants])
+
+
+@rubric.check("sdpa.no_mask", "scaled_dot_product_attention equals F.scaled_dot_product_attention", 3,
+              timeout=TIMEOUT)
+def sdpa_no_mask(ctx):
+    q, k, v = qkv(20)
+    for dtype in ("float64", "float32"):
+        judge_sdpa(ctx, q, k, v, None, dtype, "mask=None")
+
+
+@rubric.check("sdpa.mask", "scaled_dot_product_attention with a boolean mask (True: may attend)", 2,
+              timeout=TIMEOUT)
+def sdpa_mask(ctx):
+    q, k, v = qkv(30)
+    scattered = np.random.default_rng(31).random((5, 7)) < 0.6  # (S_q, S_k)
+    scattered[:, 0] = True  # every query keeps a key
+    judge_sdpa(ctx, q, k, v, scattered, "float64", "mask of shape (5, 7)")
+    padding = (np.arange(7) < np.array([7, 3])[:, None])[:, None, None, :]  # (2, 1, 1, S_k)
+    judge_sdpa(ctx, q, k, v, padding, "float32", "padding mask of shape (2, 1, 1, 7)")
+
+
+@rubric.check("sdpa.masked_zero", "Masked probabilities are exactly 0", 1, timeout=TIMEOUT)
+def sdpa_masked_zero(ctx):
+    q, k, v = qkv(40)
+    mask = np.tril(np.ones((5, 7), dtype=bool), k=1)  # (S_q, S_k)
+    label = "scaled_dot_product_attention(q, k, v, mask) in float32"
+    _, probs = pair(label, ctx.probe("sdpa", q, k, v, mask, "float32", device=ctx.device, label=label))
+    probs = as_array(f"probs of {label}", probs, (2, 3, 5, 7))
+    hidden = np.broadcast_to(~mask, probs.shape)
+    leaked = hidden & (probs != 0)
+    if leaked.any():
+        index = tuple(int(i) for i in np.argwhere(leaked)[0])
+        raise CheckFailed(f"probs at masked positions must be exactly 0; found {probs[index]:.3g} at index "
+                          f"{index} ({int(leaked.sum())} of {int(hidden.sum())} masked entries are not 0). "
+                          f"Fill the masked scores with -inf or torch.finfo(dtype).min before the softmax.")
+
+
+# -- MultiHeadSelfAttention: construction -------------------------------------------------
+
+@rubric.check("mhsa.init", "MultiHeadSelfAttention keeps num_heads, attn_head_size and four nn.Linear layers", 2,
+              timeout=TIMEOUT)
+def mhsa_init(ctx):
+    found = ctx.probe("attributes", 24, 4, label="MultiHeadSelfAttention(24, 4)")
+    if not found["is_module"]:
+        raise CheckFailed("MultiHeadSelfAttention must be a subclass of torch.nn.Module.")
+    for attribute, want in (("num_heads", 4), ("attn_head_size", 6)):
+        value = found[attribute]
+        if value is None or not np.isfinite(as_float(attribute, value)) or as_float(attribute, value) != want:
+            raise CheckFailed(f"MultiHeadSelfAttention(24, 4).{attribute}: expected {want}, found "
+                              f"{describe(value) if value is not None else 'no such attribute'}.")
+    for name, layer in found["layers"].items():
+        if not layer["linear"] or layer["weight"] != [24, 24] or not layer["bias"]:
+            seen = (f"a weight of shape {tuple(layer['weight'])}, bias {layer['bias']}"
+                    if layer["linear"] else "no nn.Linear")
+            raise CheckFailed(f"self.{name}: expected nn.Linear(24, 24) with a bias (weight (24, 24)), "
+                              f"found {seen}.")
+
+
+@rubric.check("mhsa.value_error", "hidden_size not divisible by num_heads raises ValueError", 1, hidden=True,
+              timeout=TIMEOUT)
+def mhsa_value_error(ctx):
+    for hidden, heads in ((10, 3), (16, 5)):
+        raised = ctx.probe("construct_error", hidden, heads, label=f"MultiHeadSelfAttention({hidden}, {heads})")
+        if raised is None or "ValueError" not in raised:
+            found = "no exception" if raised is None else raised[0]
+            raise CheckFailed(f"MultiHeadSelfAttention({hidden}, {heads}) should raise ValueError "
+                              f"({hidden} is not a multiple of {heads}), found {found}.")
+
+
+# -- MultiHeadSelfAttention against nn.MultiheadAttention -----------------------------------
+
+def run_mhsa(ctx, weights, x, mask, dtype, *, dropout=0.0, train=False, upstream=None, what=""):
+    """The student's (output, probs) and gradients, and the label naming the call."""
+    label = f"MultiHeadSelfAttention({H}, {NH}, dropout={dropout})({what or 'x'}) in {dtype}" \
+            f"{', training mode' if train else ''}"
+    found = ctx.probe("mhsa", H, NH, dropout, weights, x, mask, dtype, device=ctx.device, train=train,
+                      upstream=upstream, label=label)
+    return pair(label, found["result"]), found["grads"], label
+
+
+def mistakes_of(weights, x, mask) -> tuple[list, list]:
+    """The known mistakes as ((output, why), ...) and ((probs, why), ...)."""
+    variants = [(mhsa_math(weights, x, mask, **kw), why) for kw, why in MHSA_MISTAKES]
+    return [(o, why) for (o, _), why in variants], [(p, why) for (_, p), why in variants]
+
+
+def judge_mhsa(ctx, seed: int, mask, what: str, dtypes=("float64", "float32")) -> None:
+    weights, x = layer_weights(seed), normal(seed + 1, B, S, H)
+    outputs, probs_ = mistakes_of(weights, x, mask)
+    for dtype in dtypes:
+        (out, probs), _, label = run_mhsa(ctx, weights, x, mask, dtype, what=what)
+        expected_out, expected_probs, _ = oracle(weights, x, mask, dtype)
+        judge(f"probs of {label}", probs, expected_probs, dtype, probs_)
+        ctx.record(f"largest_error_{dtype}", judge(f"output of {label}", out, expected_out, dtype, outputs))
+
+
+@rubric.check("mhsa.no_mask", "MultiHeadSelfAttention equals nn.MultiheadAttention (float64 and float32)", 4,
+              timeout=TIMEOUT)
+def mhsa_no_mask(ctx):
+    judge_mhsa(ctx, 50, None, "x")
+
+
+@rubric.check("mhsa.padding_mask", "MultiHeadSelfAttention with a padding mask (B, 1, 1, S)", 3, timeout=TIMEOUT)
+def mhsa_padding_mask(ctx):
+    judge_mhsa(ctx, 60, padding_mask(), "x, padding mask of shape (3, 1, 1, 6)")
+
+
+@rubric.check("mhsa.causal_mask", "MultiHeadSelfAttention with a causal mask (S, S)", 2, hidden=True,
+              timeout=TIMEOUT)
+def mhsa_causal_mask(ctx):
+    judge_mhsa(ctx, 70, causal_mask(), "x, causal mask of shape (6, 6)")
+
+
+@rubric.check("mhsa.gradients", "Gradients with respect to the input and every weight equal autograd's", 4,
+              hidden=True, timeout=TIMEOUT)
+def mhsa_gradients(ctx):
+    weights, x, upstream, mask = layer_weights(80), normal(81, B, S, H), normal(82, B, S, H), padding_mask()
+    (out, _), grads, label = run_mhsa(ctx, weights, x, mask, "float64", upstream=upstream,
+                                      what="x, padding mask of shape (3, 1, 1, 6)")
+    expected_out, _, expected = oracle(weights, x, mask, "float64", upstream=upstream)
+    judge(f"output of {label}", out, expected_out, "float64", mistakes_of(weights, x, mask)[0])
+    for key, want in expected.items():
+        of = "the input x" if key == "x" else f"self.{key}"
+        if grads is None or grads.get(key) is None:
+            raise CheckFailed(f"no gradient reached {of} from sum(output * g); is it used in forward, "
+                              f"without .detach() or torch.no_grad()?")
+        judge(f"the gradient with respect to {of}", grads[key], want, "float64")
+
+
+# -- dropout ------------------------------------------------------------------------------
+
+@rubric.check("mhsa.dropout_eval", "In eval mode dropout does nothing", 1, timeout=TIMEOUT)
+def mhsa_dropout_eval(ctx):
+    p, weights, x = 0.5, layer_weights(90), normal(91, B, S, H)
+    (out, probs), _, label = run_mhsa(ctx, weights, x, None, "float64", dropout=p)
+    expected_out, expected_probs, _ = oracle(weights, x, None, "float64", dropout=p)  # eval: no dropout
+    outputs, probs_ = mistakes_of(weights, x, None)
+    probs = as_array(f"probs of {label}", probs, expected_probs.shape)
+    kept = probs != 0
+    if not kept.all() and matches(probs[kept], expected_probs[kept] / (1 - p), "float64"):
+        raise CheckFailed(f"probs of {label}: {int((~kept).sum())} of {kept.size} are 0 and the rest scaled by "
+                          f"1/(1 - p): dropout acts in eval mode (model.eval()). Use nn.Dropout, or "
+                          f"F.dropout(probs, p, training=self.training).")
+    judge(f"probs of {label}", probs, expected_probs, "float64", probs_)
+    judge(f"output of {label}", out, expected_out, "float64", outputs)
+
+
+@rubric.check("mhsa.dropout_train", "In training mode dropout zeroes probabilities and scales the rest by 1/(1-p)",
+              2, hidden=True, timeout=TIMEOUT)
+def mhsa_dropout_train(ctx):
+    p, weights, x = 0.5, layer_weights(100), normal(101, B, S, H)
+    (out, probs), _, label = run_mhsa(ctx, weights, x, None, "float64", dropout=p, train=True)
+    probs = as_array(f"probs of {label}", probs, (B, NH, S, S))
+    _, expected_probs, _ = oracle(weights, x, None, "float64")
+    dropped = probs == 0
+    ctx.record("dropped_fraction", float(dropped.mean()))
+    if not 0.25 <= dropped.mean() <= 0.75:
+        raise CheckFailed(f"probs of {label}: expected about half of them 0 (dropout p={p} on the probabilities), "
+                          f"found {dropped.mean():.0%}. Apply dropout to the probabilities in training mode "
+                          f"and return those: the probabilities after dropout, the ones that multiply v.")
+    kept = probs[~dropped]
+    if matches(kept, expected_probs[~dropped], "float64"):
+        raise CheckFailed(f"probs of {label}: the kept probabilities are not scaled; dropout divides them by "
+                          f"1 - p = {1 - p:g} (nn.Dropout does).")
+    judge(f"the kept probs of {label} (eval-mode probs / (1 - p))", kept, expected_probs[~dropped] / (1 - p),
+          "float64")
+    judge(f"output of {label}, computed from the probs it returned as out(merge_heads(probs @ v))", out,
+          mhsa_math(weights, x, probs=probs)[0].numpy(), "float64")

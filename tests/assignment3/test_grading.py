@@ -1,0 +1,129 @@
+"""Assignment 3 graded end to end: reference, stub, every mistake both ways, correct variants,
+devices (CUDA tests are marked `gpu` and skipped where there is none)."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from course_lib.errors import CourseError
+from grader import assignments
+from grader.cli import cli
+from grader.grade import environment, grade_submission, resolve_device
+from tests.assignment3.corpus import CORRECT, MISTAKES
+from tests.support import failing, write_mutant
+
+A3 = assignments.get("assignment3")
+HERE = Path(__file__).parent
+HANDWRITTEN = HERE / "submissions" / "handwritten"
+NO_CUDA = "needs a CUDA device; torch.cuda.is_available() is False here"
+
+
+def grade(folder, device="cpu"):
+    return grade_submission(A3, folder, device=device)
+
+
+def messages(report) -> list[str]:
+    return [f"{c.id}: {c.message}" for c in report.checks if not c.passed]
+
+
+def test_reference_gets_full_marks_on_the_cpu():
+    report = grade(A3.solution_dir)
+    assert failing(report) == set(), messages(report)
+    assert report.score == report.max_score == A3.rubric.max_score == 29
+    assert report.environment["device"] == "cpu"
+    assert report.environment["torch"] == torch.__version__
+    assert "cuda" in report.environment  # None on a CPU-only build of torch
+
+
+def test_stub_scores_zero_with_not_implemented_everywhere():
+    report = grade(A3.stub_dir)
+    assert report.score == 0 and report.complete
+    assert {c.status for c in report.checks} == {"not_implemented"}
+    assert all("not implemented yet" in c.message for c in report.checks)
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_mistake_fails_exactly_the_checks_it_breaks(name, tmp_path):
+    mutant, words = MISTAKES[name]
+    report = grade(write_mutant("assignment3", mutant, tmp_path / name))
+    assert failing(report) == mutant.breaks, messages(report)
+    assert report.score == report.max_score - sum(c.max_points for c in report.checks if c.id in mutant.breaks)
+    assert all(c.status == "failed" and c.message for c in report.checks if c.id in mutant.breaks)
+    by_id = {c.id: c.message for c in report.checks}
+    for check_id, text in words.items():
+        assert text in by_id[check_id], by_id[check_id]
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_correct_variant_gets_full_marks(name, tmp_path):
+    report = grade(write_mutant("assignment3", CORRECT[name], tmp_path / name))
+    assert failing(report) == set(), messages(report)
+
+
+def test_handwritten_correct_submission_gets_full_marks():
+    report = grade(HANDWRITTEN)
+    assert failing(report) == set(), messages(report)
+
+
+def test_float32_only_submission_fails_the_float64_checks_with_a_dtype_message(tmp_path):
+    source = (A3.solution_dir / "attention.py").read_text()
+    source = source.replace("def scaled_dot_product_attention(q, k, v, mask=None):\n",
+                            "def scaled_dot_product_attention(q, k, v, mask=None):\n"
+                            "    q, k, v = q.float(), k.float(), v.float()\n")
+    (tmp_path / "attention.py").write_text(source)
+    report = grade(tmp_path)
+    sdpa = next(c for c in report.checks if c.id == "sdpa.no_mask")
+    assert sdpa.status == "failed" and "expected dtype float64" in sdpa.message and "found float32" in sdpa.message
+
+
+# -- devices ------------------------------------------------------------------------------
+
+def test_auto_device_follows_torch():
+    assert resolve_device("auto", A3) == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert resolve_device("cpu", A3) == "cpu"
+    with pytest.raises(CourseError, match="unknown device"):
+        resolve_device("tpu", A3)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is present, so asking for it is no error")
+def test_cuda_without_cuda_is_a_clear_error():
+    with pytest.raises(CourseError, match="sees no CUDA device"):
+        grade(A3.solution_dir, device="cuda")
+    result = CliRunner().invoke(cli, ["grade", "assignment3", "--reference", "--device", "cuda"])
+    assert result.exit_code == 1
+    assert "sees no CUDA device" in result.output and "--device cpu" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_numpy_assignment_needs_no_torch():
+    a1 = assignments.get("assignment1")
+    assert resolve_device("auto", a1) == "cpu" and "torch" not in environment(a1)
+    with pytest.raises(CourseError, match="NumPy only"):
+        resolve_device("cuda", a1)
+    code = ("import sys; from grader import assignments, grade; a = assignments.get('assignment1'); "
+            "grade.resolve_device('auto', a); grade.environment(a, 'cpu'); a.rubric; "
+            "assert 'torch' not in sys.modules, 'assignment 1 imported torch'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+@pytest.mark.parametrize("folder", [A3.solution_dir, HANDWRITTEN], ids=["reference", "handwritten"])
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason=NO_CUDA)
+def test_full_marks_on_cuda(folder):
+    report = grade(folder, device="cuda")
+    assert failing(report) == set(), messages(report)
+    assert report.environment["device"] == "cuda" and report.environment["cuda"] == torch.version.cuda
+    assert report.environment["gpu"]
+
+
+@pytest.mark.parametrize("name", ["scale_by_d_not_sqrt_d", "mask_inverted", "dropout_in_eval_mode",
+                                  "tp_attn_view_without_permute"])
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason=NO_CUDA)
+def test_mistake_fails_the_same_checks_on_cuda(name, tmp_path):
+    mutant, _ = MISTAKES[name]
+    report = grade(write_mutant("assignment3", mutant, tmp_path / name), device="cuda")
+    assert failing(report) == mutant.breaks, messages(report)
