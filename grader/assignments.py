@@ -73,6 +73,8 @@ def _load(name: str, path: Path):
 ASSIGNMENTS = {a.id: a for a in (
     Assignment("assignment1", "Linear regression with the normal equation (PM10 -> PM2.5)",
                "linear_regression", ("numpy", "pandas")),
+    Assignment("assignment2", "A two-layer network with hand-written backpropagation (NumPy, MNIST)",
+               "two_layer_net", ("numpy",)),
     Assignment("assignment3", "Multi-head self-attention in PyTorch", "attention", ("numpy", "torch")),
 )}
 

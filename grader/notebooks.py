@@ -128,13 +128,16 @@ def _same_names(stub: Module, ref: Module, assignment_id: str) -> None:
     """A released solution cell can only stand where the stub has a definition: a reference
     helper of its own would be released as a top-level `raise NotImplementedError()`."""
     extra = set(ref.defs) - set(stub.defs)
+    extra |= {t.id for n in ref.tree.body if isinstance(n, ast.Assign) for t in n.targets
+              if isinstance(t, ast.Name)} - {t.id for n in stub.tree.body if isinstance(n, ast.Assign)
+                                              for t in n.targets if isinstance(t, ast.Name)}
     for name in set(ref.defs) & set(stub.defs):
         methods = lambda m: {n.name for n in m.defs[name].body if isinstance(n, ast.FunctionDef)}  # noqa: E731
         if isinstance(ref.defs[name], ast.ClassDef):
             extra |= {f"{name}.{n}" for n in methods(ref) - methods(stub)}
     if extra:
         raise CourseError(f"the reference of {assignment_id} defines {sorted(extra)}, which the stub "
-                          f"does not; define only the stub's functions and methods.")
+                          f"does not; define only the stub's functions, methods and constants.")
 
 
 def build(assignment, for_nbgrader: bool = False):

@@ -174,10 +174,10 @@ def record_visible(assignment) -> dict:
     from grader.grade import grade_submission
     with oracle.record({}) as store:
         report = grade_submission(assignment, assignment.solution_dir, visible_only=True)
-    failed = [c.id for c in report.checks if not c.passed]
+    failed = [f"{c.id}: {c.message}" for c in report.checks if not c.passed]
     if failed:
-        raise CourseError(f"the reference fails visible checks {failed} of {assignment.id}; "
-                          f"fix the rubric before releasing.")
+        raise CourseError(f"the reference of {assignment.id} fails visible checks, so their answers "
+                          f"cannot be recorded; fix this first:\n  " + "\n  ".join(failed))
     return store
 
 

@@ -1,0 +1,454 @@
+"""Assignment 2 rubric: a two-layer network with hand-written backpropagation on MNIST.
+
+Every check builds its inputs here, runs student code only through `ctx`, and judges the
+plain data that comes back against the reference, centred finite differences, or a
+property. Training is scored on accuracy the grader measures itself: its own forward pass
+on the returned parameters, never the student's `predict`.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from course_lib.datasets.mnist import decoded_files, load_mnist
+from course_lib.gradcheck import compare_gradients, numerical_gradient
+from grader.assignments import get
+from grader.compare import as_array, describe, expect_close, expect_scalar, expect_tuple
+from grader.rubric import CheckFailed, Rubric
+
+rubric = Rubric()
+ACTIVATIONS = ("relu", "sigmoid")
+PARAMS = ("W1", "b1", "W2", "b2")
+
+
+def ref():
+    return get("assignment2").reference()
+
+
+def as_dict(name: str, found, keys) -> dict:
+    """`found` as a dict holding at least `keys`; CheckFailed otherwise."""
+    if not isinstance(found, dict):
+        raise CheckFailed(f"{name}: expected a dict with keys {', '.join(keys)}, found {describe(found)}.")
+    missing = [k for k in keys if k not in found]
+    if missing:
+        raise CheckFailed(f"{name}: expected the keys {', '.join(keys)}; {', '.join(missing)} missing "
+                          f"(found keys {sorted(found)}).")
+    return found
+
+
+def network(seed: int, D: int, H: int, C: int, N: int, bias_scale: float = 0.1):
+    """Parameters (reference init, non-zero biases), inputs X (N, D) and one-hot Y (N, C)."""
+    rng = np.random.default_rng(seed)
+    params = ref().init_params(D, H, C, seed=seed)
+    params["b1"], params["b2"] = rng.normal(scale=bias_scale, size=H), rng.normal(scale=bias_scale, size=C)
+    X = rng.normal(size=(N, D))  # (N, D)
+    Y = np.eye(C)[rng.integers(0, C, size=N)]  # (N, C)
+    return params, X, Y
+
+
+# -- xavier_uniform -----------------------------------------------------------------------
+
+def xavier_draws(ctx, n_in: int, n_out: int, seed: int = 5) -> dict:
+    found = ctx.probe("xavier_draws", n_in, n_out, seed, label=f"xavier_uniform({n_in}, {n_out}, rng)")
+    return {k: as_array(f"xavier_uniform({n_in}, {n_out}, rng)", v, (n_in, n_out)).astype(float)
+            for k, v in found.items()}
+
+
+def limit(n_in: int, n_out: int) -> float:
+    return float(np.sqrt(6.0 / (n_in + n_out)))
+
+
+def expect_within_limit(name: str, W: np.ndarray, l: float) -> None:
+    if np.abs(W).max() > l * (1 + 1e-6):  # float32 weights round by up to 6e-8
+        raise CheckFailed(f"{name}: every value must lie in [-l, l] with l = sqrt(6 / (n_in + n_out)) = "
+                          f"{l:.6g}; found {np.abs(W).max():.6g} (std {W.std():.4g}). Draw from a uniform "
+                          f"distribution, rng.uniform(-l, l, size=(n_in, n_out)), not a normal one.")
+
+
+def expect_uniform_spread(name: str, W: np.ndarray, l: float, rtol: float) -> None:
+    """W looks like many draws from U(-l, l): std l / sqrt(3), mean 0, reaching out to +-l."""
+    want = l / np.sqrt(3)
+    if abs(W.std() / want - 1) > rtol:
+        s = 6 / (l ** 2)  # n_in + n_out
+        hint = (f" The limit looks like 6 / (n_in + n_out) = {6 / s:.4g}; it is sqrt(6 / (n_in + n_out))."
+                if abs(W.std() / (6 / s / np.sqrt(3)) - 1) < rtol else "")
+        raise CheckFailed(f"{name}: U(-l, l) with l = {l:.6g} has standard deviation l / sqrt(3) = "
+                          f"{want:.5g}; your values have {W.std():.5g}.{hint}")
+    if abs(W.mean()) > 0.05 * want or np.abs(W).max() < 0.95 * l:
+        raise CheckFailed(f"{name}: the values should spread over [-{l:.4g}, {l:.4g}] around 0; "
+                          f"found mean {W.mean():.4g} and largest |value| {np.abs(W).max():.4g}.")
+
+
+@rubric.check("xavier_uniform.bounds", "xavier_uniform has shape (n_in, n_out) and stays in [-l, l]", 1)
+def xavier_bounds(ctx):
+    for n_in, n_out in [(7, 3), (300, 200)]:
+        W = xavier_draws(ctx, n_in, n_out)["first"]
+        expect_within_limit(f"xavier_uniform({n_in}, {n_out}, rng)", W, limit(n_in, n_out))
+
+
+@rubric.check("xavier_uniform.spread", "xavier_uniform draws from U(-l, l), l = sqrt(6 / (n_in + n_out))", 1)
+def xavier_spread(ctx):
+    W = xavier_draws(ctx, 300, 200)["first"]
+    l = limit(300, 200)
+    expect_uniform_spread("xavier_uniform(300, 200, rng)", W, l, rtol=0.03)
+    inner = float(np.mean(np.abs(W) < l / 2))
+    if abs(inner - 0.5) > 0.03:
+        raise CheckFailed(f"xavier_uniform(300, 200, rng): half of U(-l, l) lies within l/2 of 0; "
+                          f"found {inner:.3f} of the values there. Is the distribution uniform?")
+
+
+@rubric.check("xavier_uniform.generator", "xavier_uniform draws from the generator it is given", 1, hidden=True)
+def xavier_generator(ctx):
+    draws = xavier_draws(ctx, 30, 20)
+    if not np.array_equal(draws["first"], draws["again"]):
+        raise CheckFailed("two generators seeded alike gave different weights: draw from the `rng` you "
+                          "are given (rng.uniform(...)), not from np.random or a generator of your own.")
+    if np.array_equal(draws["first"], draws["second"]):
+        raise CheckFailed("two calls with the same generator gave the same weights: draw from `rng` "
+                          "itself instead of creating a new generator inside xavier_uniform.")
+
+
+# -- init_params --------------------------------------------------------------------------
+
+def init_of(ctx, *args, **kwargs) -> dict:
+    name = f"init_params({', '.join(map(str, args))}" + "".join(f", {k}={v}" for k, v in kwargs.items()) + ")"
+    found = as_dict(name, ctx.call("init_params", *args, **kwargs), PARAMS)
+    D, H, C = args
+    shapes = {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}
+    return {k: as_array(f'{name}["{k}"]', found[k], shapes[k]).astype(float) for k in PARAMS}
+
+
+@rubric.check("init_params.shapes", "init_params: Xavier-uniform weights, zero biases, right shapes", 1)
+def init_params_shapes(ctx):
+    params = init_of(ctx, 200, 100, 50, seed=0)
+    for b in ("b1", "b2"):
+        if np.any(params[b] != 0):
+            raise CheckFailed(f'init_params(...)["{b}"] must be all zeros; found {np.round(params[b][:4], 4)}...')
+    for w, (n_in, n_out) in {"W1": (200, 100), "W2": (100, 50)}.items():
+        name = f'init_params(200, 100, 50)["{w}"]'
+        expect_within_limit(name, params[w], limit(n_in, n_out))
+        expect_uniform_spread(name, params[w], limit(n_in, n_out), rtol=0.1)
+
+
+@rubric.check("init_params.seeded", "init_params depends on its seed, and only on it", 1, hidden=True)
+def init_params_seeded(ctx):
+    first, again = init_of(ctx, 200, 100, 50, seed=0), init_of(ctx, 200, 100, 50, seed=0)
+    default, other = init_of(ctx, 200, 100, 50), init_of(ctx, 200, 100, 50, seed=1)
+    if not all(np.array_equal(first[k], again[k]) for k in PARAMS):
+        raise CheckFailed("init_params with the same seed gave different weights; draw them from "
+                          "np.random.default_rng(seed).")
+    if not all(np.array_equal(first[k], default[k]) for k in PARAMS):
+        raise CheckFailed("init_params without a seed gave other weights than with seed=0 (the default).")
+    if np.array_equal(first["W1"], other["W1"]):
+        raise CheckFailed("seed=0 and seed=1 gave the same W1; the weights must depend on the seed.")
+
+
+# -- activations, softmax, cross-entropy --------------------------------------------------
+
+def watched(ctx, name: str, x, label: str):
+    found = ctx.probe("call_watching_warnings", name, x, label=label)
+    return found["value"], found["warnings"]
+
+
+@rubric.check("sigmoid.values", "sigmoid(x) = 1 / (1 + exp(-x)) elementwise", 1)
+def sigmoid_values(ctx):
+    x = np.random.default_rng(21).normal(scale=4, size=(6, 5))
+    expect_close("sigmoid(x)", ctx.call("sigmoid", x), ref().sigmoid(x), rtol=1e-7, atol=1e-12)
+
+
+@rubric.check("sigmoid.stable", "sigmoid neither overflows nor warns for |x| up to 1e4", 1)
+def sigmoid_stable(ctx):
+    x = np.array([-1e4, -1e3, -50.0, -1.0, 0.0, 1.0, 50.0, 1e3, 1e4])
+    found, warned = watched(ctx, "sigmoid", x, "sigmoid(x) with |x| up to 1e4")
+    expect_close("sigmoid(x) with |x| up to 1e4", found, ref().sigmoid(x), rtol=1e-7, atol=1e-12)
+    if warned:
+        raise CheckFailed(f"sigmoid(x) for x = {x.tolist()} is right but NumPy warned: {warned[0]}. "
+                          f"np.exp(-x) overflows for x = -1e4 (np.where evaluates both branches); use a "
+                          f"form without overflow, e.g. np.exp(-np.logaddexp(0, -x)) or 0.5 * (1 + np.tanh(x / 2)).")
+
+
+@rubric.check("relu.values", "relu(x) = max(x, 0) elementwise", 1)
+def relu_values(ctx):
+    x = np.random.default_rng(22).normal(size=(6, 5))
+    x[0, :2] = 0.0
+    expect_close("relu(x)", ctx.call("relu", x), ref().relu(x), rtol=1e-7, atol=0)
+
+
+@rubric.check("softmax.values", "softmax(z) is exp(z) normalised over each row", 1)
+def softmax_values(ctx):
+    z = np.random.default_rng(23).normal(scale=3, size=(6, 10))
+    found = as_array("softmax(z) for z of shape (6, 10)", ctx.call("softmax", z), (6, 10))
+    columns = np.exp(z) / np.exp(z).sum(axis=0)
+    if np.allclose(found, columns, rtol=1e-6):
+        raise CheckFailed("softmax(z) is normalised over the columns; normalise each row (the last axis), "
+                          "so that every row sums to 1.")
+    expect_close("softmax(z)", found, ref().softmax(z), rtol=1e-7, atol=1e-12)
+
+
+@rubric.check("softmax.stable", "softmax stays finite for logits of 1e4", 1)
+def softmax_stable(ctx):
+    z = np.array([[1e4, 1e4 - 1.0, 0.0, -1e4], [1e4] * 4, [-1e4] * 4, [1.0, 2.0, 3.0, 4.0]])
+    found, warned = watched(ctx, "softmax", z, "softmax(z) with logits of 1e4")
+    found = as_array("softmax(z) with logits of 1e4", found, z.shape).astype(float)
+    if not np.all(np.isfinite(found)):
+        row = int(np.argwhere(~np.isfinite(found))[0][0])
+        raise CheckFailed(f"softmax(z) for the row z = {z[row].tolist()} gave {found[row].tolist()}: the "
+                          f"probabilities overflow; subtract the row maximum before exp.")
+    expect_close("softmax(z) with logits of 1e4", found, ref().softmax(z), rtol=1e-7, atol=1e-12)
+    if warned:
+        raise CheckFailed(f"softmax(z) with logits of 1e4 is right but NumPy warned: {warned[0]}; "
+                          f"subtract the row maximum before exp.")
+
+
+def probabilities(seed: int, N: int = 16, C: int = 10):
+    rng = np.random.default_rng(seed)
+    return ref().softmax(rng.normal(scale=2, size=(N, C))), np.eye(C)[rng.integers(0, C, size=N)]
+
+
+@rubric.check("cross_entropy.values", "cross_entropy is the batch mean of -sum(Y * log(y_prob))", 1)
+def cross_entropy_values(ctx):
+    y_prob, Y = probabilities(24)
+    expected = ref().cross_entropy(y_prob, Y)
+    found = ctx.call("cross_entropy", y_prob, Y)
+    name = "cross_entropy(y_prob, Y) for 16 rows"
+    for factor, hint in [(len(Y), "summed over the batch instead of averaged; divide by N"),
+                         (-1, "has the wrong sign; it is -sum(Y * log(y_prob)) / N")]:
+        if isinstance(found, (int, float, np.ndarray)) and np.size(found) == 1 \
+                and np.isclose(float(np.reshape(found, ())), factor * expected, rtol=1e-6):
+            raise CheckFailed(f"{name}: expected {expected:.8g}, found {float(np.reshape(found, ())):.8g}: "
+                              f"the loss is {hint}.")
+    expect_scalar(name, found, expected, rtol=1e-7)
+
+
+@rubric.check("cross_entropy.zero_probability", "cross_entropy stays finite when a probability is 0", 1)
+def cross_entropy_zero(ctx):
+    y_prob = np.array([[0.7, 0.3, 0.0], [0.0, 0.5, 0.5], [0.2, 0.0, 0.8]])
+    Y = np.eye(3)
+    expected = -np.mean(np.log([0.7, 0.5, 0.8]))
+    name = "cross_entropy(y_prob, Y) with a probability of 0 for a wrong class"
+    found = ctx.call("cross_entropy", y_prob, Y)
+    try:
+        expect_scalar(name, found, expected, rtol=1e-6)
+    except CheckFailed as failure:
+        nan = "non-finite" in str(failure)
+        raise CheckFailed(f"{failure} Y * log(y_prob) is 0 * log(0) = nan there; keep log away from 0 "
+                          f"(np.log(np.clip(y_prob, 1e-12, 1))) or take the log only of the true class."
+                          if nan else str(failure)) from None
+    found = ctx.call("cross_entropy", np.array([[0.0, 1.0, 0.0]]), np.array([[1.0, 0.0, 0.0]]))
+    name = "cross_entropy(y_prob, Y) with a probability of 0 for the true class"
+    found = as_array(name, found)
+    if found.size != 1 or not np.isfinite(found).all() or float(found.reshape(())) < 5:
+        raise CheckFailed(f"{name}: expected a large but finite loss (-log of a clipped 0, e.g. "
+                          f"-log(1e-12) = 27.6), found {describe(found) if found.size != 1 else float(found.reshape(()))}; "
+                          f"clip the probabilities before the log (np.clip(y_prob, 1e-12, 1)).")
+
+
+# -- forward ------------------------------------------------------------------------------
+
+def forward_of(ctx, params, X, activation: str | None) -> tuple[str, dict]:
+    kwargs = {} if activation is None else {"activation": activation}
+    name = "forward(params, X" + (f', activation="{activation}")' if activation else ")")
+    return name, as_dict(name, ctx.call("forward", params, X, **kwargs), ("z1", "a1", "z2", "y"))
+
+
+@rubric.check("forward.keys_shapes", "forward returns z1, a1, z2 and y with the right shapes", 1)
+def forward_keys_shapes(ctx):
+    params, X, _ = network(31, D=20, H=16, C=10, N=12)
+    name, found = forward_of(ctx, params, X, None)
+    for key, shape in {"z1": (12, 16), "a1": (12, 16), "z2": (12, 10), "y": (12, 10)}.items():
+        as_array(f'{name}["{key}"] (N=12, D=20, H=16, C=10)', found[key], shape)
+
+
+@rubric.check("forward.values", "forward computes softmax(act(X W1 + b1) W2 + b2) for ReLU and sigmoid", 2)
+def forward_values(ctx):
+    params, X, _ = network(32, D=20, H=16, C=10, N=12)
+    for activation in (None,) + ACTIVATIONS:
+        name, found = forward_of(ctx, params, X, activation)
+        expected = ref().forward(params, X, activation or "relu")
+        for key in ("z1", "a1", "z2", "y"):
+            got = as_array(f'{name}["{key}"]', found[key], expected[key].shape)
+            if key == "y" and np.allclose(got, expected["z2"], rtol=1e-6):
+                raise CheckFailed(f'{name}["y"] holds the logits z2; y must be the probabilities softmax(z2).')
+            expect_close(f'{name}["{key}"]', got, expected[key], rtol=1e-6, atol=1e-9)
+
+
+# -- backward -----------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def gradcheck_network():
+    """A small float64 network whose hidden pre-activations stay at least 0.05 from the ReLU
+    kink, each hidden unit on for some inputs and off for others; with its numerical gradients."""
+    for seed in range(100):
+        params, X, Y = network(seed, D=6, H=5, C=4, N=8, bias_scale=0.3)
+        z1 = ref().forward(params, X)["z1"]
+        if np.abs(z1).min() >= 0.05 and (z1 > 0).any(axis=0).all() and (z1 < 0).any(axis=0).all():
+            break
+    numeric = {}
+    for activation in ACTIVATIONS:
+        def loss(value, key):
+            return ref().cross_entropy(ref().forward({**params, key: value}, X, activation)["y"], Y)
+        numeric[activation] = {k: numerical_gradient(lambda v, k=k: loss(v, k), params[k]) for k in PARAMS}
+    return params, X, Y, numeric
+
+
+def gradients_of(ctx, params, X, Y, activation: str) -> tuple[str, dict]:
+    """The student's backward on the reference's forward pass, shapes checked with hints."""
+    ff = ref().forward(params, X, activation)
+    name = f'backward(params, ff_dict, X, Y, activation="{activation}")'
+    found = as_dict(name, ctx.call("backward", params, ff, X, Y, activation=activation), PARAMS)
+    for key in PARAMS:
+        got = as_array(f'{name}["{key}"]', found[key])
+        if got.shape != params[key].shape:
+            hint = (" Sum the bias gradient over the batch (axis 0), not over the units."
+                    if key.startswith("b") and got.shape[:1] == (len(X),) else "")
+            raise CheckFailed(f'{name}["{key}"]: expected the shape of {key}, {params[key].shape}, '
+                              f"found {got.shape}.{hint}")
+    return name, found
+
+
+def backward_hint(found, expected, N: int, key: str, activation: str) -> str:
+    found, expected = np.asarray(found, dtype=float), np.asarray(expected, dtype=float)
+    if np.allclose(found, N * expected, rtol=1e-4):
+        return f" Your gradients are N = {N} times too large: use dl_dz2 = (y - Y) / N."
+    if key in ("W1", "b1") and activation == "sigmoid":
+        return " The layer-2 gradients are right: check the sigmoid's derivative, a1 * (1 - a1)."
+    if key in ("W1", "b1"):
+        return " The layer-2 gradients are right: check the ReLU's derivative, 1 where z1 > 0, else 0."
+    return ""
+
+
+@rubric.check("backward.finite_differences", "backward agrees with centred finite differences (ReLU, sigmoid)", 4)
+def backward_finite_differences(ctx):
+    params, X, Y, numeric = gradcheck_network()
+    for activation in ACTIVATIONS:
+        name, found = gradients_of(ctx, params, X, Y, activation)
+        for key in ("W2", "b2", "W1", "b1"):
+            ok, message = compare_gradients(found[key], numeric[activation][key], tol=1e-6, name=f'{name}["{key}"]')
+            if not ok:
+                raise CheckFailed(message + backward_hint(found[key], numeric[activation][key], len(X), key, activation))
+    return "relative error at most 1e-6 for every gradient entry, ReLU and sigmoid"
+
+
+@rubric.check("backward.reference", "backward equals the reference's gradients on a larger network", 2, hidden=True)
+def backward_reference(ctx):
+    params, X, Y = network(41, D=20, H=16, C=10, N=64)
+    for activation in ACTIVATIONS:
+        name, found = gradients_of(ctx, params, X, Y, activation)
+        expected = ref().backward(params, ref().forward(params, X, activation), X, Y, activation)
+        for key in ("W2", "b2", "W1", "b1"):
+            try:
+                expect_close(f'{name}["{key}"]', found[key], expected[key], rtol=1e-6,
+                             atol=1e-9 * float(np.abs(expected[key]).max()))
+            except CheckFailed as failure:
+                raise CheckFailed(str(failure) + backward_hint(found[key], expected[key], len(X), key, activation)) from None
+
+
+# -- predict ------------------------------------------------------------------------------
+
+@rubric.check("predict.labels", "predict returns the most probable class of each row, shape (N,)", 1)
+def predict_labels(ctx):
+    params, X, _ = network(51, D=20, H=16, C=10, N=40, bias_scale=1.0)
+    for activation in ACTIVATIONS:
+        name = f'predict(params, X, activation="{activation}") for 40 rows'
+        found = ctx.call("predict", params, X, activation=activation)
+        expected = ref().forward(params, X, activation)["y"].argmax(axis=1)
+        if isinstance(found, np.ndarray) and found.shape != (40,) and found.ndim == 1:
+            raise CheckFailed(f"{name}: expected shape (40,), found {found.shape}; take the argmax over "
+                              f"the classes (axis 1), one label per row.")
+        found = as_array(name, found, (40,))
+        expect_close(name, found, expected, rtol=0, atol=0)
+
+
+# -- training on MNIST --------------------------------------------------------------------
+# Time limits are generous: a correct float64 implementation trains about 5x slower than a
+# float32 one, and took over 100 s per activation on a busy 2-core machine.
+
+@lru_cache(maxsize=4)
+def mnist_train_subset(data_dir, n: int = 6000):
+    data = load_mnist(data_dir)
+    X = np.array(data["X_train"][:n])  # (n, 784) float32
+    return X, np.eye(10, dtype=X.dtype)[data["y_train"][:n]]  # (n, 10)
+
+
+@lru_cache(maxsize=4)
+def mnist_test(data_dir):
+    """The test images and labels, read into this process's memory."""
+    data = load_mnist(data_dir)
+    return np.array(data["X_test"]), np.array(data["y_test"])
+
+
+def trained(name: str, result) -> tuple[dict, list | None]:
+    """(params, loss history or None) from what `train` returned, shapes checked."""
+    params, history = expect_tuple(name, result, 2)
+    params = as_dict(f"{name}: the parameters", params, PARAMS)
+    W1 = as_array(f'{name}: params["W1"]', params["W1"])
+    if W1.ndim != 2 or W1.shape[0] != 784:
+        raise CheckFailed(f'{name}: params["W1"] should have shape (784, H), found {W1.shape}.')
+    H = W1.shape[1]
+    shapes = {"W1": (784, H), "b1": (H,), "W2": (H, 10), "b2": (10,)}
+    params = {k: as_array(f'{name}: params["{k}"]', params[k], shapes[k]) for k in PARAMS}
+    for k, v in params.items():
+        if not np.all(np.isfinite(v)):
+            raise CheckFailed(f'{name}: params["{k}"] holds non-finite values (nan or inf): training diverged.')
+    losses = history.get("loss") if isinstance(history, dict) else None
+    if isinstance(losses, np.ndarray):
+        losses = losses.tolist()
+    if isinstance(losses, (list, tuple)) and all(isinstance(v, (int, float)) for v in losses):
+        return params, [float(v) for v in losses]
+    return params, None
+
+
+@rubric.check("train.history", "train runs `epochs` epochs and records each one's mean training loss",
+              1, timeout=60)
+def train_history(ctx):
+    X, Y = mnist_train_subset(ctx.data_dir)
+    name = "train(X, Y, epochs=2) on 6000 MNIST images"
+    params, losses = trained(name, ctx.call("train", X, Y, epochs=2))
+    ctx.record("loss_history", losses)
+    if losses is None or len(losses) != 2:
+        raise CheckFailed(f'{name}: history["loss"] should be a list of 2 numbers, one per epoch; '
+                          f"found {describe(losses)}.")
+    if not np.all(np.isfinite(losses)) or not losses[1] < losses[0]:
+        raise CheckFailed(f'{name}: history["loss"] = {losses} should be finite and go down.')
+    measured = ref().cross_entropy(ref().forward(params, X)["y"], Y)  # the loss after training
+    if not 0.5 < losses[1] / measured < 3:
+        raise CheckFailed(f'{name}: the last epoch\'s loss in history["loss"] is {losses[1]:.4g}, but the mean '
+                          f"cross-entropy of the returned parameters on these images is {measured:.4g}; "
+                          f"record the mean loss per example over each epoch.")
+
+
+def train_and_score(ctx, activation: str, threshold: float, typical: float) -> str:
+    """Train at the defaults in the sandbox on the 60,000 images; score on the 10,000 test
+    images with the reference forward pass."""
+    files = decoded_files(ctx.data_dir)
+    X_test, y_test = mnist_test(ctx.data_dir)
+    name = f'train(X_train, Y_train, activation="{activation}")'
+    result = ctx.probe("train_on_files", str(files["X_train"]), str(files["y_train"]), activation,
+                       label=name)["result"]
+    params, losses = trained(name, result)
+    y_hat = ref().forward(params, X_test, activation)["y"].argmax(axis=1)  # our own forward pass
+    accuracy = float(np.mean(y_hat == y_test))
+    ctx.record("test_accuracy", accuracy)
+    ctx.record("loss_history", losses)
+    ctx.record("num_hiddens", int(params["W1"].shape[1]))
+    if not accuracy >= threshold:
+        shown = f" Your loss history: {np.round(losses, 4).tolist()}." if losses else ""
+        raise CheckFailed(f"trained at the defaults with {activation}, your parameters reach a test accuracy "
+                          f"of {accuracy:.4f} on the 10,000 test images (measured by the grader); at least "
+                          f"{threshold} is needed (a correct implementation reaches about {typical}).{shown} "
+                          f"Check the defaults (epochs=10, batch_size=128, lr=0.1), the shuffling and the "
+                          f"gradients.")
+    return f"test accuracy {accuracy:.4f} with {activation} (at least {threshold} needed)"
+
+
+@rubric.check("train.relu", "Trained at the defaults with ReLU, the parameters reach 0.95 test accuracy",
+              4, timeout=300)
+def train_relu(ctx):
+    return train_and_score(ctx, "relu", 0.95, 0.970)
+
+
+@rubric.check("train.sigmoid", "Trained at the defaults with sigmoid, the parameters reach 0.90 test accuracy",
+              4, hidden=True, timeout=300)
+def train_sigmoid(ctx):
+    return train_and_score(ctx, "sigmoid", 0.90, 0.930)
