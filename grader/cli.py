@@ -11,6 +11,10 @@ import click
 
 from course_lib.errors import CourseError
 
+COURSE_FILE = click.option(
+    "--course-file", "course_file_path", type=click.Path(dir_okay=False, path_type=Path),
+    default=lambda: Path("course.toml") if Path("course.toml").exists() else None,
+    help="Points, visibility, due dates and late policy (default: ./course.toml when present).")
 DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                         help="Folder holding the datasets (else $COURSE_DATA_DIR, else the user cache).")
 
@@ -44,9 +48,10 @@ def cli():
               help="Multiply every check's time limit (slow machines: 2).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="Where PyTorch assignments run the student's tensors; auto: CUDA when there is a GPU.")
+@COURSE_FILE
 @DATA_DIR
 @friendly
-def grade(assignment_id, submission, reference, fmt, output, time_scale, device, data_dir):
+def grade(assignment_id, submission, reference, fmt, output, time_scale, device, course_file_path, data_dir):
     """Grade a submission of ASSIGNMENT_ID and print or write its report.
 
     Exit status: 0 when graded, 1 on a usage problem, 3 when the grader itself failed on a
@@ -56,7 +61,8 @@ def grade(assignment_id, submission, reference, fmt, output, time_scale, device,
     """
     from grader import grade as grading, writers
     report = grading.main(assignment_id=assignment_id, submission=submission, reference=reference,
-                          data_dir=data_dir, time_scale=time_scale, device=device)
+                          data_dir=data_dir, time_scale=time_scale, device=device,
+                          course_file_path=course_file_path)
     _emit(report, fmt, output)
     if not report.complete:
         sys.exit(3)
@@ -156,6 +162,65 @@ def nbgrader_export(assignment_id, course_dir, course_id):
     from grader import nbgrader_export as exporting
     path = exporting.main(assignment_id=assignment_id, course_dir=course_dir, course_id=course_id)
     click.echo(f"wrote {path}; next: cd {course_dir} && nbgrader generate_assignment {assignment_id}")
+
+
+@cli.command("grade-all")
+@click.argument("assignment_id")
+@click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Parallel grading processes (default: the number of cores).")
+@click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path), default=Path("gradebook.sqlite"),
+              show_default=True, help="SQLite gradebook to add this run's grades to.")
+@click.option("--resume", is_flag=True, help="Finish the last unfinished run instead of starting one.")
+@click.option("--regrade", is_flag=True, help="Grade unchanged submissions again too.")
+@click.option("--time-scale", type=float, default=1.0, show_default=True,
+              help="Multiply every check's time limit (slow machines: 2).")
+@COURSE_FILE
+@DATA_DIR
+@friendly
+def grade_all(assignment_id, submissions, workers, gradebook, resume, regrade, time_scale, course_file_path,
+              data_dir):
+    """Grade every submission in SUBMISSIONS (one folder, zip or notebook per student, or
+    nbgrader's submitted/ folder) into the gradebook, in parallel.
+
+    Interrupted (Ctrl-C, a killed process)? Run it again with --resume: what was graded stays.
+
+    Example: course grade-all assignment1 submitted/ --workers 2 --gradebook grades.sqlite
+    """
+    from grader import batch
+    try:
+        summary = batch.main(assignment_id=assignment_id, submissions=submissions, gradebook=gradebook,
+                             workers=workers, resume=resume, regrade=regrade, data_dir=data_dir,
+                             time_scale=time_scale, course_file_path=course_file_path)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted; what was graded is in {gradebook}. Continue with --resume.", err=True)
+        sys.exit(130)
+    click.echo("\n".join(batch.describe(summary, assignment_id)))
+    if summary.failed:
+        sys.exit(3)
+
+
+@cli.group()
+def gradebook():
+    """Read the SQLite gradebook."""
+
+
+@gradebook.command("export")
+@click.option("--gradebook", "path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=Path("gradebook.sqlite"), show_default=True)
+@click.option("--assignment", "assignment_ids", multiple=True, help="Only these assignments (repeatable).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("grades.csv"),
+              show_default=True)
+@friendly
+def gradebook_export(path, assignment_ids, out):
+    """Write the newest grade of every student as CSV for an LMS.
+
+    Example: course gradebook export --gradebook grades.sqlite --out grades.csv
+    """
+    from grader.gradebook import Gradebook
+    with Gradebook(path) as book:
+        rows = book.export_csv(out, list(assignment_ids) or book.assignments())
+    click.echo(f"{rows} grade(s) written to {out}")
 
 
 @cli.command("list")

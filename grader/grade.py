@@ -15,8 +15,9 @@ import numpy as np
 
 import grader
 from course_lib.errors import CourseError
-from grader import assignments, jupyter
-from grader.report import CheckResult, Report
+from grader import assignments, course_file, jupyter
+from grader.course_file import AssignmentSettings
+from grader.report import Adjustment, CheckResult, Report
 from grader.rubric import CheckFailed, Context
 from grader.sandbox import Sandbox, SandboxUnavailable, StudentFault
 
@@ -24,22 +25,43 @@ IMPORT_TIMEOUT_S = 20.0
 
 
 def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale: float = 1.0,
-                     visible_only: bool = False, device: str = "auto") -> Report:
-    """Grade a submission: a folder with the module, a notebook, or a folder with a notebook."""
-    notebook = _notebook_of(assignment, Path(submission))
+                     visible_only: bool = False, device: str = "auto", settings=None,
+                     submitted_at: dt.datetime | None = None) -> Report:
+    """Grade a submission: a folder with the module, a notebook, or a folder with a notebook.
+
+    `settings` (a course_file.AssignmentSettings) overrides points and visibility and sets the
+    deadline; `submitted_at` defaults to the submission's own time (see course_file).
+    """
+    settings = settings or AssignmentSettings()
+    checks = [c for c in settings.checks(assignment.rubric.checks) if not (visible_only and c.hidden)]
+    options = dict(data_dir=data_dir, time_scale=time_scale, device=device)
+    submission = Path(submission)
+    notebook = _notebook_of(assignment, submission)
     if notebook is None:
-        return _grade_folder(assignment, Path(submission), data_dir=data_dir, time_scale=time_scale,
-                             visible_only=visible_only, device=device)
-    with tempfile.TemporaryDirectory(prefix="course-notebook-") as tmp:
-        try:
-            code, problem = jupyter.notebook_code(notebook), ""
-        except Exception as err:  # noqa: BLE001 - nbformat raises many kinds for a damaged file
-            code, problem = "", (f"{notebook} is not a readable notebook ({type(err).__name__}: "
-                                 f"{str(err)[:200]}); save it again from Jupyter and resubmit.")
-        folder = jupyter.write_module(code, assignment.module, Path(tmp))
-        report = _grade_folder(assignment, folder, data_dir=data_dir, time_scale=time_scale,
-                               visible_only=visible_only, device=device, problem=problem)
-    return dataclasses.replace(report, submission=str(notebook))
+        report = _grade_folder(assignment, checks, submission, **options)
+    else:
+        with tempfile.TemporaryDirectory(prefix="course-notebook-") as tmp:
+            try:
+                code, problem = jupyter.notebook_code(notebook), ""
+            except Exception as err:  # noqa: BLE001 - nbformat raises many kinds for a damaged file
+                code, problem = "", (f"{notebook} is not a readable notebook ({type(err).__name__}: "
+                                     f"{str(err)[:200]}); save it again from Jupyter and resubmit.")
+            folder = jupyter.write_module(code, assignment.module, Path(tmp))
+            report = _grade_folder(assignment, checks, folder, problem=problem, **options)
+        report = dataclasses.replace(report, submission=str(notebook))
+    if settings.due is not None and submission.exists():
+        report = _with_late_penalty(report, settings, submitted_at or course_file.submitted_at(submission))
+    return report
+
+
+def _with_late_penalty(report: Report, settings, submitted_at) -> Report:
+    days, fraction = settings.late_penalty(submitted_at)
+    stamp = submitted_at.isoformat(timespec="seconds") if submitted_at else ""
+    if not fraction:
+        return dataclasses.replace(report, submitted_at=stamp)
+    reason = f"submitted {days} day(s) after the deadline {settings.due.isoformat()}: -{fraction:.0%}"
+    return dataclasses.replace(report, submitted_at=stamp,
+                               adjustments=(Adjustment(reason, -fraction * report.checks_score),))
 
 
 def _notebook_of(assignment, submission: Path) -> Path | None:
@@ -53,16 +75,14 @@ def _notebook_of(assignment, submission: Path) -> Path | None:
     return None
 
 
-def _grade_folder(assignment, submission: Path, *, data_dir=None, time_scale: float = 1.0,
-                  visible_only: bool = False, device: str = "auto", problem: str = "") -> Report:
+def _grade_folder(assignment, checks, submission: Path, *, data_dir=None, time_scale: float = 1.0,
+                  device: str = "auto", problem: str = "") -> Report:
     """Grade `submission` (a folder holding the assignment's module) against every check.
 
     `device` ("auto", "cpu" or "cuda") is where an assignment that preloads torch runs the
     student's tensors; "auto" means CUDA when torch sees it. CourseError for an unusable one.
     """
     device = resolve_device(device, assignment)
-    checks = [c for c in assignment.rubric.checks if not (visible_only and c.hidden)]
-    submission = Path(submission)
     module_file = submission / f"{assignment.module}.py"
     problem = problem or _missing(submission, module_file)
     results = []
@@ -175,11 +195,13 @@ def resolve_device(device: str, assignment) -> str:
 
 
 def main(*, assignment_id: str, submission=None, reference: bool = False, data_dir=None,
-         time_scale: float = 1.0, visible_only: bool = False, device: str = "auto") -> Report:
+         time_scale: float = 1.0, visible_only: bool = False, device: str = "auto",
+         course_file_path: Path | None = None) -> Report:
     """Grade the student's working copy (default), a given folder, or the reference solution."""
     assignment = assignments.get(assignment_id)
     if reference and submission is not None:
         raise CourseError("give either --submission or --reference, not both.")
     folder = assignment.solution_dir if reference else Path(submission or assignment.stub_dir)
     return grade_submission(assignment, folder, data_dir=data_dir, time_scale=time_scale,
-                            visible_only=visible_only, device=device)
+                            visible_only=visible_only, device=device,
+                            settings=course_file.load(course_file_path).get(assignment.id))

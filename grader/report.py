@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1 added submitted_at and adjustments
 STATUSES = ("passed", "failed", "not_implemented", "error", "timeout", "crashed", "grader_error")
 
 
@@ -50,6 +50,12 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class Adjustment:
+    reason: str  # for the student, e.g. "2 days late: -20%"
+    points: float  # added to the score (negative for a penalty)
+
+
+@dataclass(frozen=True)
 class Report:
     assignment: str
     submission: str
@@ -59,15 +65,23 @@ class Report:
     environment: Mapping  # python, numpy, platform, ... versions
     submission_sha256: str = ""
     notes: tuple[str, ...] = ()  # things the whole report should say (e.g. a missing folder)
+    submitted_at: str = ""  # ISO 8601, when known
+    adjustments: tuple[Adjustment, ...] = ()  # e.g. a late penalty, applied after the checks
 
     def __post_init__(self):
         object.__setattr__(self, "checks", tuple(self.checks))
         object.__setattr__(self, "notes", tuple(self.notes))
+        object.__setattr__(self, "adjustments", tuple(self.adjustments))
         object.__setattr__(self, "environment", _frozen(self.environment))
 
     @property
-    def score(self) -> float:
+    def checks_score(self) -> float:
         return sum(c.points for c in self.checks)
+
+    @property
+    def score(self) -> float:
+        """The checks' points plus the adjustments, never below 0."""
+        return max(0.0, self.checks_score + sum(a.points for a in self.adjustments))
 
     @property
     def max_score(self) -> float:
@@ -84,6 +98,8 @@ class Report:
                 "score": self.score, "max_score": self.max_score, "complete": self.complete,
                 "created_at": self.created_at, "grader_version": self.grader_version,
                 "environment": dict(self.environment), "notes": list(self.notes),
+                "checks_score": self.checks_score, "submitted_at": self.submitted_at,
+                "adjustments": [{"reason": a.reason, "points": a.points} for a in self.adjustments],
                 "checks": [c.to_dict() for c in self.checks]}
 
     def to_json(self) -> str:

@@ -1,0 +1,173 @@
+"""Grading a class: 30+ submissions of mixed quality, 1 and 2 workers, kill and resume."""
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader import assignments, batch
+from grader.gradebook import Gradebook
+from tests.assignment1.corpus import BROKEN, CORRECT, MISTAKES
+from tests.support import write_mutant
+
+A1 = assignments.get("assignment1")
+ROOT = Path(__file__).resolve().parents[2]
+FULL = 25.0
+
+
+def make_class(folder: Path) -> dict[str, float]:
+    """33 submissions in every shape grade-all takes; student id -> expected score."""
+    expected = {}
+    reference = (A1.solution_dir / "linear_regression.py").read_text()
+    for i in range(5):
+        write_mutant("assignment1", CORRECT["solve"], folder / f"correct{i}")
+        expected[f"correct{i}"] = FULL
+    for name, mutant in MISTAKES.items():
+        write_mutant("assignment1", mutant, folder / name)
+        expected[name] = FULL - sum(c.points for c in A1.rubric.checks if c.id in mutant.breaks)
+    for name, (source, _, _) in BROKEN.items():
+        (folder / name).mkdir()
+        (folder / name / "linear_regression.py").write_text(source)
+        expected[name] = 0.0
+    shutil.copytree(A1.stub_dir, folder / "untouched")
+    expected["untouched"] = 0.0
+    (folder / "empty").mkdir()
+    expected["empty"] = 0.0
+    with zipfile.ZipFile(folder / "zipped.zip", "w") as z:
+        z.writestr("work/linear_regression.py", reference)
+    expected["zipped"] = FULL
+    (folder / "lonefile.py").write_text(reference)
+    expected["lonefile"] = FULL
+    nbgrader_like = folder / "nbstudent" / "assignment1"
+    nbgrader_like.mkdir(parents=True)
+    (nbgrader_like / "linear_regression.py").write_text(reference)
+    expected["nbstudent"] = FULL
+    for i in range(3):
+        (folder / f"slow{i}").mkdir()
+        (folder / f"slow{i}" / "linear_regression.py").write_text(
+            reference.replace("def mae(y_true, y_pred):\n", "def mae(y_true, y_pred):\n    while True:\n        pass\n"))
+        expected[f"slow{i}"] = FULL - 1
+    return expected
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("class")
+    return folder, make_class(folder)
+
+
+def run(folder, gradebook, workers, data_dir, **kw):
+    return batch.main(assignment_id="assignment1", submissions=folder, gradebook=gradebook, workers=workers,
+                      data_dir=data_dir, time_scale=0.1, progress=False, **kw)
+
+
+@pytest.fixture(scope="module")
+def graded(klass, tmp_path_factory, data_dir):
+    """The class graded once with 1 worker and once with 2: (summary, gradebook) for each."""
+    folder, _ = klass
+    books = tmp_path_factory.mktemp("books")
+    return {workers: (run(folder, books / f"gb{workers}.sqlite", workers, data_dir), books / f"gb{workers}.sqlite")
+            for workers in (1, 2)}
+
+
+def test_one_and_two_workers_grade_every_submission_identically(klass, graded):
+    _, expected = klass
+    assert len(expected) >= 30
+    results = {}
+    for workers, (summary, _) in graded.items():
+        assert summary.finished and not summary.failed
+        results[workers] = {s: (r["score"], [c["status"] for c in r["checks"]]) for s, r, _ in summary.graded}
+    assert results[1] == results[2]
+    assert {s: score for s, (score, _) in results[1].items()} == expected
+
+
+def test_an_unchanged_submission_is_not_regraded_and_a_regrade_keeps_history(tmp_path, data_dir):
+    folder, book = tmp_path / "class", tmp_path / "gb.sqlite"
+    write_mutant("assignment1", CORRECT["lstsq"], folder / "ann")
+    write_mutant("assignment1", MISTAKES["rmse_without_sqrt"], folder / "bob")
+    first = run(folder, book, 2, data_dir)
+    assert sorted(s for s, _, _ in first.graded) == ["ann", "bob"]
+    again = run(folder, book, 2, data_dir)
+    assert again.graded == [] and sorted(again.unchanged) == ["ann", "bob"]
+    (folder / "ann" / "linear_regression.py").write_text("broken = (\n")
+    changed = run(folder, book, 2, data_dir)
+    assert [s for s, _, _ in changed.graded] == ["ann"]
+    forced = run(folder, book, 2, data_dir, regrade=True)
+    assert len(forced.graded) == 2
+    with Gradebook(book) as gb:
+        assert [g.score for g in gb.history("assignment1", "ann")] == [FULL, 0.0, 0.0]
+        assert [g.score for g in gb.history("assignment1", "bob")] == [FULL - 1, FULL - 1]
+        assert gb.latest("assignment1")["ann"].score == 0.0 and gb.count("assignment1") == 5
+
+
+def graded_rows(book: Path) -> int:
+    try:
+        with sqlite3.connect(book) as db:
+            return db.execute("SELECT count(*) FROM grades").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_a_killed_batch_resumes_and_grades_everyone_exactly_once(klass, tmp_path, data_dir):
+    folder, expected = klass
+    book = tmp_path / "gb.sqlite"
+    command = [sys.executable, "-m", "grader.cli", "grade-all", "assignment1", str(folder), "--workers", "1",
+               "--gradebook", str(book), "--time-scale", "0.1", "--data-dir", str(data_dir)]
+    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while graded_rows(book) < 5 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGKILL)  # the whole batch, workers and sandboxes included
+    process.wait()
+    partial = graded_rows(book)
+    assert 5 <= partial < len(expected), "the kill must land midway"
+
+    resumed = subprocess.run(command + ["--resume"], cwd=ROOT, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert f"{partial} already graded in this run" in resumed.stdout
+    with sqlite3.connect(book) as db:
+        rows = db.execute("SELECT run_id, student, count(*) FROM grades GROUP BY run_id, student").fetchall()
+        finished = db.execute("SELECT finished_at FROM runs").fetchall()
+    assert len(rows) == len(expected) and {r[0] for r in rows} == {1} and all(r[2] == 1 for r in rows)
+    assert finished[0][0] is not None
+    with Gradebook(book) as gb:
+        assert {s: g.score for s, g in gb.latest("assignment1").items()} == expected
+
+
+def test_resume_without_an_unfinished_run_says_so(tmp_path, data_dir):
+    from course_lib.errors import CourseError
+    (tmp_path / "class").mkdir()
+    with pytest.raises(CourseError, match="no unfinished run"):
+        run(tmp_path / "class", tmp_path / "gb.sqlite", 1, data_dir, resume=True)
+
+
+def test_export_writes_the_newest_grade_per_student(klass, graded, tmp_path):
+    _, expected = klass
+    book = graded[2][1]
+    out = tmp_path / "grades.csv"
+    result = subprocess.run([sys.executable, "-m", "grader.cli", "gradebook", "export", "--gradebook", str(book),
+                             "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("student,assignment,score,max_score,percent")
+    assert len(lines) == len(expected) + 1
+    assert any(line.startswith("zipped,assignment1,25.0,25.0,100.0,1,") for line in lines)
+
+
+def test_unsafe_zips_are_refused_without_stopping_the_batch(tmp_path, data_dir):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "evil.zip", "w") as z:
+        z.writestr("../../escaped.py", "x = 1\n")
+    shutil.copytree(A1.solution_dir, folder / "good")
+    summary = run(folder, tmp_path / "gb.sqlite", 1, data_dir)
+    assert [s for s, _, _ in summary.graded] == ["good"]
+    assert summary.failed[0][0] == "evil" and "unsafe path" in summary.failed[0][1]
+    assert not (tmp_path / "escaped.py").exists() and not summary.finished
