@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 
 from course_lib.errors import CourseError
+from grader.formats import FORMATS, render
+from grader.i18n import LANGS, localized
 
 COURSE_FILE = click.option(
     "--course-file", "course_file_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -41,7 +43,12 @@ def cli():
 @click.option("--submission", type=click.Path(path_type=Path), default=None,
               help="Folder holding the student's module (default: the assignment's own folder).")
 @click.option("--reference", is_flag=True, help="Grade the reference solution instead.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", *FORMATS]), default="table", show_default=True,
+              help="gradescope: results.json; markdown, html: a feedback page for the student.")
+@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
+              help="Language of the student-facing titles and messages (ko: Korean).")
+@click.option("--show-hidden", is_flag=True,
+              help="markdown, html: show the hidden checks' messages and pictures too (grades published).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report to this file instead of the terminal.")
 @click.option("--time-scale", type=float, default=1.0, show_default=True,
@@ -51,7 +58,8 @@ def cli():
 @COURSE_FILE
 @DATA_DIR
 @friendly
-def grade(assignment_id, submission, reference, fmt, output, time_scale, device, course_file_path, data_dir):
+def grade(assignment_id, submission, reference, fmt, lang, show_hidden, output, time_scale, device, course_file_path,
+          data_dir):
     """Grade a submission of ASSIGNMENT_ID and print or write its report.
 
     Exit status: 0 when graded, 1 on a usage problem, 3 when the grader itself failed on a
@@ -63,25 +71,25 @@ def grade(assignment_id, submission, reference, fmt, output, time_scale, device,
     report = grading.main(assignment_id=assignment_id, submission=submission, reference=reference,
                           data_dir=data_dir, time_scale=time_scale, device=device,
                           course_file_path=course_file_path)
-    _emit(report, fmt, output)
+    _emit(report, fmt, output, lang, show_hidden)
     if not report.complete:
         sys.exit(3)
 
 
-def _emit(report, fmt, output):
+def _emit(report, fmt, output, lang="en", show_hidden=False):
     from grader import writers
-    if fmt == "json":
-        text = writers.to_json(report)
+    if fmt == "table" and output:
+        with open(output, "w", encoding="utf-8") as f:
+            from rich.console import Console
+            writers.table(localized(report, lang), Console(file=f, width=120))
+    elif fmt == "table":
+        writers.table(localized(report, lang))
+    else:
+        text = writers.to_json(localized(report, lang)) if fmt == "json" else render(report, fmt, lang, show_hidden)
         if output:
-            output.write_text(text)
+            output.write_text(text, encoding="utf-8")
         else:
             click.echo(text, nl=False)
-    elif output:
-        with open(output, "w") as f:
-            from rich.console import Console
-            writers.table(report, Console(file=f, width=120))
-    else:
-        writers.table(report)
     if output:
         click.echo(f"{report.assignment}: {report.score:g} / {report.max_score:g} -> {output}", err=True)
 

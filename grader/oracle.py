@@ -8,6 +8,7 @@ as they do on the instructor's side. A call the store does not hold raises `NotR
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from contextlib import contextmanager
@@ -75,7 +76,7 @@ class Recorder:
 
     def _wrap(self, value, path: str):
         if _is_plain(value):
-            self._store[path] = value
+            self._store[path] = copy.deepcopy(value)  # a snapshot: checks may mutate what they get
             return value
         self._store[path] = OBJECT
         return Recorder(value, self._store, path)
@@ -97,7 +98,9 @@ class Replay:
         if path not in self._store:
             raise NotRecorded(path)
         value = self._store[path]
-        return Replay(self._store, path) if isinstance(value, str) and value == OBJECT else value
+        if isinstance(value, str) and value == OBJECT:
+            return Replay(self._store, path)
+        return copy.deepcopy(value)  # a fresh value each time, as the real call gives
 
     def __getattr__(self, name):
         if name.startswith("__"):

@@ -32,6 +32,9 @@ def table(report: Report, console: Console | None = None) -> None:
     console.print(f"[bold]total: {report.score:g} / {report.max_score:g}[/]")
     if not report.complete:
         console.print("[bold red]incomplete: the grader failed on some checks; this is not a final grade.[/]")
+        for c in report.checks:
+            if c.instructor_detail:  # grader code only: safe to show, needed to report the bug
+                console.print(Text(f"grader error in {c.id}:\n{c.instructor_detail}", style="dim"))
 
 
 def to_json(report: Report) -> str:

@@ -1,10 +1,12 @@
 """Helpers for tests that grade submissions: mutants of the reference and short-hand grading."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import assignments
+from grader.batch import content_sha256
 from grader.grade import grade_submission
 
 
@@ -30,8 +32,18 @@ def write_mutant(assignment_id: str, mutant: Mutant, folder: Path) -> Path:
     return folder
 
 
+_reports: dict = {}
+
+
 def grade(assignment_id: str, folder: Path, data_dir=None, time_scale: float = 1.0):
-    return grade_submission(assignments.get(assignment_id), folder, data_dir=data_dir, time_scale=time_scale)
+    """The report of `folder`, graded once per test session for the same files and options:
+    the grading, formats and translation tests share the (immutable) reports of the corpora."""
+    key = (assignment_id, content_sha256(Path(folder)) if Path(folder).exists() else str(folder),
+           str(data_dir), time_scale)
+    if key not in _reports:
+        _reports[key] = grade_submission(assignments.get(assignment_id), folder, data_dir=data_dir,
+                                         time_scale=time_scale)
+    return dataclasses.replace(_reports[key], submission=str(folder))
 
 
 def failing(report) -> set[str]:

@@ -256,6 +256,8 @@ def end_to_end_r2(ctx):
     ctx.record("weights", [float(w) for w in weights])
     ctx.record("n_train", int(len(y_train)))
     ctx.record("n_test", int(len(y_test)))
+    sample = np.random.default_rng(0).choice(len(y_test), size=min(400, len(y_test)), replace=False)
+    ctx.record("test_sample", {"pm10": X_test[sample, 0].tolist(), "pm25": y_test[sample].tolist()})  # for the picture
     if not np.isfinite(r2) or abs(r2 - expected) > 1e-6:
         raise CheckFailed(f"test R^2 with your weights {np.round(weights, 6).tolist()} is {r2:.6f}; "
                           f"the reference reaches {expected:.6f}.")

@@ -338,6 +338,8 @@ def judge_mhsa(ctx, seed: int, mask, what: str, dtypes=("float64", "float32")) -
     for dtype in dtypes:
         (out, probs), _, label = run_mhsa(ctx, weights, x, mask, dtype, what=what)
         expected_out, expected_probs, _ = oracle(weights, x, mask, dtype)
+        if dtype == dtypes[0] and np.shape(probs) == expected_probs.shape:  # head 0 of sequence 0, for the picture
+            ctx.record("attention_head", np.asarray(probs, dtype=float)[0, 0].tolist())
         judge(f"probs of {label}", probs, expected_probs, dtype, probs_)
         ctx.record(f"largest_error_{dtype}", judge(f"output of {label}", out, expected_out, dtype, outputs))
 

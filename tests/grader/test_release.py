@@ -117,3 +117,20 @@ def test_release_refuses_a_folder_that_is_not_empty(tmp_path):
     (tmp_path / "keep.txt").write_text("mine")
     with pytest.raises(CourseError, match="not empty"):
         release.main(assignment_id="assignment1", out=tmp_path)
+
+
+def test_recorded_answers_are_snapshots_that_checks_cannot_alter():
+    from grader import oracle
+    import numpy as np
+
+    class Reference:
+        @staticmethod
+        def params():
+            return {"b": np.zeros(2)}
+    store = {}
+    recorded = oracle.Recorder(Reference, store).params()
+    recorded["b"][:] = 7  # a check that modifies what the reference gave it
+    replay = oracle.Replay(store)
+    first = replay.params()
+    first["b"][:] = 9
+    assert replay.params()["b"].tolist() == [0.0, 0.0]
