@@ -19,7 +19,7 @@ from grader import assignments, course_file, jupyter
 from grader.course_file import AssignmentSettings
 from grader.report import Adjustment, CheckResult, Report
 from grader.rubric import CheckFailed, Context
-from grader.sandbox import Sandbox, SandboxUnavailable, StudentFault
+from grader.sandbox import Sandbox, SandboxUnavailable, StudentFault, isolation
 
 IMPORT_TIMEOUT_S = 20.0
 
@@ -96,11 +96,13 @@ def _grade_folder(assignment, checks, submission: Path, *, data_dir=None, time_s
                     results.append(_result(check, blocker.status, str(blocker), 0.0))
                 else:
                     results.append(run_check(check, sandbox, data_dir, time_scale, device))
+    sandbox_kind, sandbox_note = isolation.choose()
     return Report(
         assignment=assignment.id, submission=str(submission), checks=tuple(results),
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        grader_version=grader.__version__, environment=environment(assignment, device),
-        submission_sha256=_sha256(module_file), notes=(problem,) if problem else ())
+        grader_version=grader.__version__,
+        environment={**environment(assignment, device), "sandbox": sandbox_kind},
+        submission_sha256=_sha256(module_file), notes=tuple(n for n in (problem, sandbox_note) if n))
 
 
 def run_check(check, sandbox, data_dir, time_scale: float = 1.0, device: str = "cpu") -> CheckResult:
@@ -137,6 +139,8 @@ def _missing(submission: Path, module_file: Path) -> str:
         return f"submission folder {submission} does not exist; check the path."
     if module_file.is_file():
         return ""
+    if module_file.exists():
+        return f"{module_file.name} in {submission} is not a file (a folder?); submit the module itself."
     others = sorted(p.name for p in submission.glob("*.py"))
     found = f" It holds {', '.join(others)}." if others else " It holds no .py file."
     return (f"{module_file.name} not found in {submission}.{found} "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def grade(assignment_id: str, folder: Path, data_dir=None, time_scale: float = 1
     """The report of `folder`, graded once per test session for the same files and options:
     the grading, formats and translation tests share the (immutable) reports of the corpora."""
     key = (assignment_id, content_sha256(Path(folder)) if Path(folder).exists() else str(folder),
-           str(data_dir), time_scale)
+           str(data_dir), time_scale, tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("COURSE_"))))
     if key not in _reports:
         _reports[key] = grade_submission(assignments.get(assignment_id), folder, data_dir=data_dir,
                                          time_scale=time_scale)

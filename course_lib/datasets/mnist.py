@@ -72,6 +72,7 @@ def _decode(folder: Path, name: str) -> np.ndarray:
 def _save_atomically(path: Path, array: np.ndarray) -> None:
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
         np.save(tmp, array)
+    os.chmod(tmp.name, 0o644)  # public data: the sandbox's unprivileged child memory-maps it
     os.replace(tmp.name, path)
 
 

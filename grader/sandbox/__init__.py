@@ -3,7 +3,9 @@
 The parent writes a call's inputs as plain data, the child (``worker.py``) forks, imports
 the student's module, runs the call and writes plain data back; the parent reads it with
 `wire.read` (no pickle) and turns every way the child can fail into a `StudentFault`
-whose message says what happened. A hung call is killed with its whole process group.
+whose message says what happened. Each call runs under resource limits, and a call that
+outlives its time limit is killed with everything it started. Where bubblewrap works the
+worker runs inside it (`isolation.py`); docs/threat-model.md says what this stops.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import os
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -19,9 +22,12 @@ import time
 from pathlib import Path
 
 from grader.sandbox import wire
+from grader.sandbox.isolation import (BUBBLEWRAP, SUBMISSION_MOUNT, Limits, bwrap_args, child_uid, choose,
+                                      copy_submission, tasks_of)
 
 WORKER = Path(__file__).with_name("worker.py")
 START_TIMEOUT_S = 120.0
+GRACE_S = 5.0  # how long past a call's time limit the worker may take to report it killed
 ENV_PASSED = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES")
 ENV_PREFIXES = ("OPENBLAS_", "OMP_", "MKL_", "NVIDIA_", "CUDA_")
 
@@ -48,17 +54,26 @@ class SandboxUnavailable(RuntimeError):
 
 
 class Sandbox:
-    """A fork server for one submission: `call` runs one function of it in a fresh child."""
+    """A fork server for one submission: `call` runs one function of it in a fresh child.
+
+    `isolation` is "bubblewrap", "rlimits" or None (`isolation.choose`: COURSE_SANDBOX, else
+    bubblewrap where it works); `limits` defaults to `Limits.from_env()`. `kind` and `note`
+    say what was used, for the report.
+    """
 
     def __init__(self, submission: Path, module: str, probes: Path | None = None,
-                 preload: tuple[str, ...] = ("numpy",)):
+                 preload: tuple[str, ...] = ("numpy",), *, isolation: str | None = None,
+                 limits: Limits | None = None):
         self.submission = Path(submission).resolve()
         self.module = module
         self.probes = probes
         self.preload = preload
+        self.kind, self.note = choose(isolation)
+        self.limits = limits or Limits.from_env()
+        self.uid = child_uid() if self.kind == BUBBLEWRAP else None
         self.root = Path(tempfile.mkdtemp(prefix="course-sandbox-"))
+        self.root.chmod(0o711)  # the child (maybe another uid) may enter its call folder, not list
         self.worker: subprocess.Popen | None = None
-        self.calls = 0
 
     def __enter__(self):
         return self
@@ -78,42 +93,62 @@ class Sandbox:
         `timeout` is what is left of the time limit `limit` (default: `timeout`) named in messages.
         Returns {"value": ..., "args_after": ...} as plain data; raises StudentFault.
         """
-        self.calls += 1
-        call_dir = self.root / f"call-{self.calls}"
-        call_dir.mkdir()
-        wire.write(call_dir, "request", {"probe": probe, "target": target, "args": list(args),
-                                        "kwargs": kwargs, "return_args": return_args})
-        status = self._run_in_child(call_dir, label, timeout, limit or timeout)
-        result_file = call_dir / "result.json"
-        if status != 0 or not result_file.exists():
-            raise _crash_fault(label, status, _tail(call_dir / "output.txt"))
+        call_dir = Path(tempfile.mkdtemp(prefix="call-", dir=self.root))
+        try:
+            wire.write(call_dir, "request", {"probe": probe, "target": target, "args": list(args),
+                                            "kwargs": kwargs, "return_args": return_args})
+            self._hand_over(call_dir)
+            status = self._run_in_child(call_dir, label, timeout, limit or timeout)
+            return self._result(call_dir, label, status)
+        finally:
+            shutil.rmtree(call_dir, ignore_errors=True)
+
+    def _hand_over(self, call_dir: Path) -> None:
+        """Give the call folder to the child's uid, when it runs as one of its own."""
+        if self.uid is not None:
+            for path in (call_dir, *call_dir.iterdir()):
+                os.chown(path, self.uid, self.uid)
+
+    def _result(self, call_dir: Path, label: str, status: int) -> dict:
+        ours = [call_dir / n for n in ("output.txt", "result.json", "result.npz")]
+        if any(p.is_symlink() or p.exists() and not stat.S_ISREG(p.stat().st_mode) for p in ours):
+            raise StudentFault(f"{label}: your code put something other than a plain file into the "
+                               f"grader's call folder (a link?); write only regular files.")
+        if status != 0 or not (call_dir / "result.json").is_file():
+            raise _crash_fault(label, status, _tail(call_dir / "output.txt"), self.limits)
         try:
             result = wire.read(call_dir, "result")
         except (ValueError, OSError, KeyError) as err:
             raise StudentFault(f"{label}: the result could not be read as plain data ({err}).") from None
-        finally:
-            shutil.rmtree(call_dir, ignore_errors=True)
         if not result["ok"]:
-            raise _error_fault(label, self.module, result["error"])
+            raise _error_fault(label, self.module, result["error"], self.limits)
         return result
 
     # -- the worker process ------------------------------------------------------------
     def _start_worker(self) -> None:
         env = {k: v for k, v in os.environ.items() if k in ENV_PASSED or k.startswith(ENV_PREFIXES)}
         env["HOME"] = str(self.root)
-        self.worker = subprocess.Popen(
-            [sys.executable, "-I", str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=open(self.root / "worker.log", "ab"), cwd=self.root, env=env,
-            start_new_session=True)
+        command, submission = [sys.executable, "-I", str(WORKER)], self.submission
+        if self.kind == BUBBLEWRAP:
+            copy = copy_submission(self.submission, self.root / "submission")
+            command = bwrap_args(self.root, copy, self.probes, WORKER.parent, self.limits) + command
+            env["HOME"] = env["TMPDIR"] = "/tmp"
+            submission = Path(SUBMISSION_MOUNT)
+        with open(self.root / "worker.log", "ab") as log:
+            self.worker = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           stderr=log, cwd=self.root, env=env, start_new_session=True)
         self._buffer = b""
-        self._send({"submission": str(self.submission), "module": self.module,
-                    "probes": str(self.probes) if self.probes else None, "preload": list(self.preload)})
+        self._send({"submission": str(submission), "module": self.module,
+                    "probes": str(self.probes) if self.probes else None, "preload": list(self.preload),
+                    "uid": self.uid, "limits": {"memory": self.limits.memory_bytes,
+                                                "file": self.limits.file_bytes}})
         if self._receive(time.monotonic() + START_TIMEOUT_S) != {"ready": True}:
             log = (self.root / "worker.log").read_text(errors="replace")[-2000:]
             self._stop_worker()
-            raise SandboxUnavailable(f"the sandbox worker did not start: {log}")
+            raise SandboxUnavailable(f"the sandbox worker ({self.kind}) did not start: {log}")
 
     def _stop_worker(self) -> None:
+        """Kill the worker's process group; under bubblewrap that ends its whole pid namespace."""
         if self.worker is not None:
             _kill_group(self.worker.pid)
             self.worker.wait()
@@ -122,24 +157,28 @@ class Sandbox:
             self.worker = None
 
     def _run_in_child(self, call_dir: Path, label: str, timeout: float, limit: float) -> int:
-        """The child's wait status; kills it (and everything it started) after `timeout` s."""
+        """The child's wait status. The worker kills it (and everything it started) after
+        `timeout` s; should the worker itself not answer, it goes too."""
         if self.worker is None:
             self._start_worker()
-        self._send({"dir": str(call_dir)})
-        started = self._receive(time.monotonic() + 30)
-        if started is None:
+        self._send({"dir": str(call_dir), "timeout": timeout, "processes": self._process_limit()})
+        done = self._receive(time.monotonic() + timeout + GRACE_S)
+        if done is None or type(done.get("status")) is not int:
             self._stop_worker()
-            raise Crashed(f"{label}: the grading process stopped unexpectedly; was it killed?")
-        pid = started["pid"]
-        done = self._receive(time.monotonic() + timeout)
-        if done is None:
-            _kill_group(pid)
-            if self._receive(time.monotonic() + 10) is None:
-                self._stop_worker()
+            if done is not None:
+                raise Crashed(f"{label}: the grading process stopped unexpectedly; was it killed?")
+            done = {"timed_out": True}
+        if done.get("timed_out"):
             raise TimedOut(f"{label} did not finish within the time limit of {limit:.3g} s "
                            f"(an endless loop, or far too slow?).")
-        _kill_group(pid)  # whatever the call left running goes with it
         return done["status"]
+
+    def _process_limit(self) -> int:
+        """RLIMIT_NPROC counts every task of the child's uid: its own uid needs only the limit,
+        a shared one (no root, no uid of its own) also what that user runs already."""
+        if self.uid is not None or not hasattr(os, "getuid") or os.getuid() == 0:
+            return self.limits.processes
+        return tasks_of(os.getuid()) + self.limits.processes
 
     def _send(self, message: dict) -> None:
         try:
@@ -149,7 +188,8 @@ class Sandbox:
             pass  # noticed by _receive
 
     def _receive(self, deadline: float) -> dict | None:
-        """The worker's next line, or None when the deadline passes or the worker died."""
+        """The worker's next message; None when the deadline passes, {} when the worker died
+        or wrote something that is not a message."""
         fd = self.worker.stdout.fileno()
         while b"\n" not in self._buffer:
             left = deadline - time.monotonic()
@@ -157,10 +197,14 @@ class Sandbox:
                 return None
             chunk = os.read(fd, 65536)
             if not chunk:
-                return None
+                return {}
             self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
-        return json.loads(line)
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return {}
+        return message if isinstance(message, dict) else {}
 
 
 def _kill_group(pid: int) -> None:
@@ -179,11 +223,13 @@ def _tail(path: Path, limit: int = 600) -> str:
         return ""
 
 
-def _crash_fault(label: str, status: int, output: str) -> StudentFault:
+def _crash_fault(label: str, status: int, output: str, limits: Limits) -> StudentFault:
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
-        what = {signal.SIGSEGV: "a segmentation fault", signal.SIGXFSZ: "writing more than the "
-                "file-size limit", signal.SIGKILL: "SIGKILL (out of memory?)"}.get(number)
+        what = {signal.SIGSEGV: "a segmentation fault (ctypes, or a recursion far too deep?)",
+                signal.SIGXFSZ: f"writing a file larger than the limit of {_size(limits.file_bytes)}",
+                signal.SIGXCPU: "using more CPU time than the time limit allows",
+                signal.SIGKILL: "SIGKILL (out of memory, or out of CPU time?)"}.get(number)
         message = f"{label}: the process running your code crashed: {what or signal.Signals(number).name}."
     elif os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0:
         message = (f"{label}: your code ended the process with exit code {os.WEXITSTATUS(status)} "
@@ -195,9 +241,17 @@ def _crash_fault(label: str, status: int, output: str) -> StudentFault:
     return Crashed(message)
 
 
-def _error_fault(label: str, module: str, error: dict) -> StudentFault:
+def _size(count: int) -> str:
+    return f"{count / (1 << 30):g} GiB" if count >= 1 << 30 else f"{count / (1 << 20):g} MiB"
+
+
+def _error_fault(label: str, module: str, error: dict, limits: Limits) -> StudentFault:
     kind, text, where = error["type"], error["message"], error["where"]
     at = f" at {where}" if where else ""
+    if error.get("limit") == "memory":
+        text = f"{text} (the memory limit is {_size(limits.memory_bytes)})".lstrip()
+    elif error.get("limit") == "file":
+        text = f"{text} (files and output may hold at most {_size(limits.file_bytes)})"
     if error["stage"] == "import":
         if kind in ("SyntaxError", "IndentationError", "TabError"):
             return StudentFault(f"{module}.py has a {kind}: {text}. Fix it and grade again.")
