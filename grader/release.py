@@ -10,7 +10,9 @@ the release and is reported by file and line.
 from __future__ import annotations
 
 import ast
+import concurrent.futures
 import json
+import multiprocessing
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -164,21 +166,32 @@ def build(assignment, folder: Path) -> None:
     visible, _ = split_rubric(_rubric_file(assignment).read_text())
     (grader_dir / "checks" / f"{assignment.id}.py").write_text(visible)
     (grader_dir / "bundle.json").write_text(json.dumps({"assignments": [assignment.id]}))
-    oracle.save(record_visible(assignment), grader_dir / "fixtures", assignment.id)
+    record_visible(assignment, grader_dir / "fixtures")
     (folder / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
     (folder / "README.md").write_text(_readme(assignment))
 
 
-def record_visible(assignment) -> dict:
-    """The reference's answers to the visible checks, graded once against the reference."""
-    from grader.grade import grade_submission
-    with oracle.record({}) as store:
-        report = grade_submission(assignment, assignment.solution_dir, visible_only=True)
-    failed = [f"{c.id}: {c.message}" for c in report.checks if not c.passed]
+def record_visible(assignment, folder: Path) -> None:
+    """Record the reference's answers to the visible checks into `folder`.
+
+    The recording runs in a fresh interpreter: a rubric may cache what it computed from the
+    reference (lru_cache), and a cached answer would never reach the Recorder.
+    """
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        failed = pool.submit(_record, assignment.id, str(folder)).result()
     if failed:
         raise CourseError(f"the reference of {assignment.id} fails visible checks, so their answers "
                           f"cannot be recorded; fix this first:\n  " + "\n  ".join(failed))
-    return store
+
+
+def _record(assignment_id: str, folder: str) -> list[str]:
+    from grader.grade import grade_submission
+    assignment = assignments.get(assignment_id)
+    with oracle.record({}) as store:
+        report = grade_submission(assignment, assignment.solution_dir, visible_only=True)
+    oracle.save(store, Path(folder), assignment.id)
+    return [f"{c.id}: {c.message}" for c in report.checks if not c.passed]
 
 
 def _readme(assignment) -> str:

@@ -92,7 +92,8 @@ def test_html_is_self_contained_with_the_pictures_that_help(graded):
     visible = render(mistake, "html", "en")
     hidden_failures = [c for c in mistake.checks if c.visibility == "hidden" and not c.passed]
     assert all(c.message not in visible for c in hidden_failures)
-    assert visible.count("<img") == {"assignment1": 0, "assignment2": 1, "assignment3": 1}[mistake.assignment]
+    # assignment 2: the visible ReLU training check draws its loss curve and confusion matrix
+    assert visible.count("<img") == {"assignment1": 0, "assignment2": 2, "assignment3": 1}[mistake.assignment]
 
 
 def screenshot(page: Path, png: Path, tmp_path: Path) -> subprocess.CompletedProcess:
