@@ -150,11 +150,14 @@ class Sandbox:
     def _stop_worker(self) -> None:
         """Kill the worker's process group; under bubblewrap that ends its whole pid namespace."""
         if self.worker is not None:
-            _kill_group(self.worker.pid)
-            self.worker.wait()
-            for stream in (self.worker.stdin, self.worker.stdout):
-                stream.close()
-            self.worker = None
+            worker, self.worker = self.worker, None
+            _kill_group(worker.pid)
+            worker.wait()
+            for stream in (worker.stdin, worker.stdout):
+                try:
+                    stream.close()
+                except OSError:  # a request still buffered for a worker that died: BrokenPipeError
+                    pass
 
     def _run_in_child(self, call_dir: Path, label: str, timeout: float, limit: float) -> int:
         """The child's wait status. The worker kills it (and everything it started) after

@@ -153,3 +153,4 @@ def test_the_parent_never_sees_what_the_child_did_to_its_inputs(sandbox):
     data = np.zeros(3)
     result = sandbox.call("call", data, target="mutate", label="mutate", timeout=5, return_args=True)
     assert data[0] == 0 and result["args_after"][0][0] == 99
+
