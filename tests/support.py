@@ -49,3 +49,7 @@ def grade(assignment_id: str, folder: Path, data_dir=None, time_scale: float = 1
 
 def failing(report) -> set[str]:
     return {c.id for c in report.checks if not c.passed}
+
+
+def assert_full_marks(report) -> None:
+    assert failing(report) == set(), [c.message for c in report.checks if not c.passed]

@@ -7,7 +7,7 @@ import pytest
 from grader import assignments
 from grader.grade import grade_submission
 from tests.assignment1.corpus import BROKEN, CORRECT, MISTAKES
-from tests.support import failing, grade, write_mutant
+from tests.support import assert_full_marks, failing, grade, write_mutant
 
 A1 = assignments.get("assignment1")
 HERE = Path(__file__).parent
@@ -15,7 +15,7 @@ HERE = Path(__file__).parent
 
 def test_reference_gets_full_marks(data_dir):
     report = grade("assignment1", A1.solution_dir, data_dir)
-    assert failing(report) == set(), [c.message for c in report.checks if not c.passed]
+    assert_full_marks(report)
     assert report.score == report.max_score == A1.rubric.max_score == 25
     r2 = next(c for c in report.checks if c.id == "end_to_end.r2").diagnostics["test_r2"]
     assert 0.77 < r2 < 0.79  # the course's "about 0.78"
@@ -40,12 +40,12 @@ def test_mistake_fails_exactly_the_checks_it_breaks(name, tmp_path, data_dir):
 @pytest.mark.parametrize("name", sorted(CORRECT))
 def test_correct_variant_gets_full_marks(name, tmp_path, data_dir):
     report = grade("assignment1", write_mutant("assignment1", CORRECT[name], tmp_path / name), data_dir)
-    assert failing(report) == set(), [c.message for c in report.checks if not c.passed]
+    assert_full_marks(report)
 
 
 def test_handwritten_correct_submission_gets_full_marks(data_dir):
     report = grade("assignment1", HERE / "submissions" / "handwritten", data_dir)
-    assert failing(report) == set(), [c.message for c in report.checks if not c.passed]
+    assert_full_marks(report)
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
@@ -98,9 +98,7 @@ def test_missing_folder_and_misnamed_module_get_clear_reports(tmp_path, data_dir
     assert "linear_regression.py not found" in report.notes[0] and "linreg.py" in report.notes[0]
 
 
-def test_missing_dataset_marks_the_report_incomplete(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "empty"))
-    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+def test_missing_dataset_marks_the_report_incomplete(isolated, tmp_path):
     report = grade("assignment1", A1.solution_dir, tmp_path / "nothing-here")
     e2e = next(c for c in report.checks if c.id == "end_to_end.r2")
     assert e2e.status == "grader_error" and "course data fetch air_quality" in e2e.message

@@ -78,9 +78,7 @@ def test_corrupt_file_is_named(data_dir, tmp_path, monkeypatch):
         load_mnist(root)
 
 
-def test_missing_dataset_says_how_to_fetch_it(tmp_path, monkeypatch):
-    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
-    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+def test_missing_dataset_says_how_to_fetch_it(isolated, tmp_path):
     with pytest.raises(DataError, match="course data fetch mnist"):
         load_mnist(tmp_path / "nothing")
 
