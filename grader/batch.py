@@ -1,14 +1,16 @@
 """`course grade-all`: a class's submissions graded in parallel into the gradebook.
 
 SUBMISSIONS holds one folder, zip or notebook per student (the name is the student id), or
-nbgrader's `submitted/<student>/<id>/` layout. Worker processes grade; only this process
-writes the gradebook, one transaction per report as it arrives. One bad submission never
+nbgrader's `submitted/<student>/<id>/` layout. Local worker processes grade, or a Dask
+cluster's workers (`cluster`, grader/cluster.py); either way only this process writes the
+gradebook, one transaction per report as it arrives (`_collect`). One bad submission never
 stops the batch: student code fails its checks inside the sandbox, and a grading that dies
 is listed and left ungraded, so `--resume` grades it again.
 """
 from __future__ import annotations
 
 import concurrent.futures as futures
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -116,8 +118,12 @@ class Summary:
 
 def main(*, assignment_id: str, submissions: Path, gradebook: Path, workers: int | None = None,
          resume: bool = False, regrade: bool = False, data_dir=None, time_scale: float = 1.0,
-         course_file_path: Path | None = None, progress: bool = True) -> Summary:
+         course_file_path: Path | None = None, progress: bool = True, cluster: str | None = None) -> Summary:
+    """Grade what needs grading into the gradebook; `cluster`: a Dask scheduler's address or local:N."""
     assignment = assignments.get(assignment_id)
+    if cluster and workers:
+        raise CourseError("--workers sets the local process pool; with --cluster the cluster's workers grade "
+                          "(local:N starts N). Give one of them.")
     found = discover(Path(submissions), assignment)
     workers = workers or os.cpu_count() or 1
     summary = Summary()
@@ -141,41 +147,53 @@ def main(*, assignment_id: str, submissions: Path, gradebook: Path, workers: int
                 todo.append((s, digest))
         options = {"data_dir": data_dir, "time_scale": time_scale,
                    "settings": course_file.load(course_file_path).get(assignment.id)}
-        _grade_all(assignment.id, todo, options, workers, book, run_id, summary, progress)
+        with _completed(assignment.id, todo, options, workers, cluster) as done:
+            _collect(done, book, run_id, summary, progress, f"grading {assignment.id}", len(todo))
         if not summary.failed:
             book.finish_run(run_id)
             summary.finished = True
     return summary
 
 
-def _grade_all(assignment_id, todo, options, workers, book, run_id, summary, show) -> None:
+def _completed(assignment_id, todo, options, workers, cluster):
+    """The gradings of `todo` as they finish, on the Dask cluster or in a local process pool."""
+    if not todo:
+        return contextlib.nullcontext(())
+    if cluster:
+        from grader import cluster as dask_cluster
+        return dask_cluster.completed(assignment_id, todo, options, cluster)
+    return _pool_completed(assignment_id, todo, options, workers)
+
+
+@contextlib.contextmanager
+def _pool_completed(assignment_id, todo, options, workers):
+    """(future, (submission, digest)) for each submission of `todo` as its local worker process finishes."""
     context = multiprocessing.get_context("spawn")  # fresh workers: no inherited threads or state
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
-    with Progress(*columns, disable=not show) as bar, \
-            futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        task = bar.add_task(f"grading {assignment_id}", total=len(todo))
+    with futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending = {pool.submit(grade_one, assignment_id, s.path, options): (s, digest) for s, digest in todo}
         try:
-            _collect(pending, book, run_id, summary, bar, task)
+            yield ((future, pending[future]) for future in futures.as_completed(pending))
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
 
 
-def _collect(pending, book, run_id, summary, bar, task) -> None:
-    """Write each report to the gradebook as it arrives."""
-    for future in futures.as_completed(pending):
-        s, digest = pending[future]
-        try:
-            report = future.result()
-        except Exception:  # noqa: BLE001 - a dead worker or a grader crash; the rest goes on
-            summary.failed.append((s.student, traceback.format_exc(limit=3)))
-        else:
-            book.record(run_id, s.student, digest, report)
-            seconds = sum(c["duration_s"] for c in report["checks"])
-            summary.graded.append((s.student, report, seconds))
-        bar.advance(task)
+def _collect(done, book, run_id, summary, show, title, total) -> None:
+    """Write each report to the gradebook as it arrives; `done` yields (future, (submission, digest))."""
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+    with Progress(*columns, disable=not show) as bar:
+        task = bar.add_task(title, total=total)
+        for future, (s, digest) in done:
+            try:
+                report = future.result()
+            except Exception:  # noqa: BLE001 - a dead worker or a grader crash; the rest goes on
+                summary.failed.append((s.student, traceback.format_exc(limit=3)))
+            else:
+                book.record(run_id, s.student, digest, report)
+                seconds = sum(c["duration_s"] for c in report["checks"])
+                summary.graded.append((s.student, report, seconds))
+            bar.advance(task)
 
 
 def histogram(percents: list[float], bins: int = 10, width: int = 30) -> list[str]:

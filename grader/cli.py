@@ -183,23 +183,30 @@ def nbgrader_export(assignment_id, course_dir, course_id):
 @click.option("--regrade", is_flag=True, help="Grade unchanged submissions again too.")
 @click.option("--time-scale", type=float, default=1.0, show_default=True,
               help="Multiply every check's time limit (slow machines: 2).")
+@click.option("--cluster", metavar="ADDRESS", default=None,
+              help="Grade on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:8786), or on local:N, "
+                   "N local Dask worker processes (docs/cluster.md).")
 @COURSE_FILE
 @DATA_DIR
 @friendly
-def grade_all(assignment_id, submissions, workers, gradebook, resume, regrade, time_scale, course_file_path,
-              data_dir):
+def grade_all(assignment_id, submissions, workers, gradebook, resume, regrade, time_scale, cluster,
+              course_file_path, data_dir):
     """Grade every submission in SUBMISSIONS (one folder, zip or notebook per student, or
     nbgrader's submitted/ folder) into the gradebook, in parallel.
 
     Interrupted (Ctrl-C, a killed process)? Run it again with --resume: what was graded stays.
+    With --cluster, Dask's workers grade (GPU checks on workers with a GPU resource) and this
+    process still writes the gradebook.
 
+    \b
     Example: course grade-all assignment1 submitted/ --workers 2 --gradebook grades.sqlite
+    Example: course grade-all assignment3 submitted/ --cluster tcp://head-node:8786
     """
     from grader import batch
     try:
         summary = batch.main(assignment_id=assignment_id, submissions=submissions, gradebook=gradebook,
                              workers=workers, resume=resume, regrade=regrade, data_dir=data_dir,
-                             time_scale=time_scale, course_file_path=course_file_path)
+                             time_scale=time_scale, course_file_path=course_file_path, cluster=cluster)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted; what was graded is in {gradebook}. Continue with --resume.", err=True)
         sys.exit(130)
