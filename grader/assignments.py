@@ -47,12 +47,20 @@ class Assignment:
         """The reference as the checks use it, in this (trusted) process: the module itself,
         a Recorder of it while a release records, or, in a student bundle that has no
         solutions, a Replay of what was recorded."""
-        module_file = self.solution_dir / f"{self.module}.py"
+        return self._trusted(self.module, "ref")
+
+    def mistaken(self):
+        """The known mistakes written out (solutions/<id>/mistakes.py), for the recognisers;
+        hidden from students like the reference, recorded and replayed the same way."""
+        return self._trusted("mistakes", "mistakes")
+
+    def _trusted(self, module: str, path: str):
+        module_file = self.solution_dir / f"{module}.py"
         if module_file.exists():
-            module = _load(f"_reference_{self.id}", module_file)
-            return module if oracle.recording is None else oracle.Recorder(module, oracle.recording)
+            loaded = _load(f"_{path}_{self.id}", module_file)
+            return loaded if oracle.recording is None else oracle.Recorder(loaded, oracle.recording, path)
         if (self.fixtures_dir / f"{self.id}.json").exists():
-            return oracle.Replay(_replay_store(self.fixtures_dir, self.id))
+            return oracle.Replay(_replay_store(self.fixtures_dir, self.id), path)
         raise CourseError(f"no reference for {self.id}: neither {module_file} nor recorded "
                           f"fixtures in {self.fixtures_dir}; reinstall the course package.")
 
@@ -79,6 +87,7 @@ ASSIGNMENTS = {a.id: a for a in (
 )}
 
 
+ASSIGNMENTS_ALL = ASSIGNMENTS  # the course's, even in a bundle that keeps one
 _BUNDLE = Path(__file__).parent / "bundle.json"
 if _BUNDLE.exists():  # a student bundle holds one assignment
     ASSIGNMENTS = {k: ASSIGNMENTS[k] for k in json.loads(_BUNDLE.read_text())["assignments"]}

@@ -252,6 +252,47 @@ def list_assignments():
                    f"({hidden} hidden)  {a.title}")
 
 
+@cli.command()
+@click.argument("assignment_ids", nargs=-1)
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes grading in parallel (default: the number of cores).")
+@click.option("--list", "list_only", is_flag=True, help="Only list each assignment's catalogue of known mistakes.")
+@DATA_DIR
+@friendly
+def selftest(assignment_ids, workers, list_only, data_dir):
+    """Measure the grader on its mutation corpus: every known mistake must lose points and be
+    named, every correct variant must get full marks (exit 1 otherwise). Instructors only.
+
+    Example: course selftest assignment1 --workers 2
+    """
+    import os
+
+    from grader.assignments import ASSIGNMENTS, get
+    try:
+        from grader import selftest as corpus
+    except ImportError:
+        raise CourseError("selftest needs the instructor's checkout of the course (reference solutions and "
+                          "the mutation corpus); a student bundle has neither.") from None
+    ids = [get(a).id for a in assignment_ids] or list(ASSIGNMENTS)
+    if list_only:
+        for aid in ids:
+            click.echo(f"{aid}:")
+            for mistake in get(aid).rubric.mistakes.values():
+                click.echo(f"  {mistake.id}: {mistake.what}. Fix: {mistake.fix}.")
+        return
+    results = []
+    for aid in ids:
+        click.echo(f"grading the {aid} corpus ...", err=True)
+        results.append(corpus.run(aid, data_dir=data_dir, workers=workers or os.cpu_count() or 1))
+    rows, misses = corpus.describe(results)
+    click.echo("\n".join(rows))
+    for miss in misses:
+        click.echo(f"MISSED {miss}")
+    if misses:
+        raise click.ClickException(f"{len(misses)} corpus submission(s) missed a target.")
+    click.echo("every mistake lost points and was named; every correct submission got full marks.")
+
+
 @cli.group()
 def data():
     """Check and fetch the course datasets."""

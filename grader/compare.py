@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.rubric import CheckFailed
+from grader.rubric import CheckFailed, Mistake
 
 
 def describe(value) -> str:
@@ -34,8 +34,29 @@ def as_float(name: str, found) -> float:
     raise CheckFailed(f"{name}: expected a float, found {describe(found)}.")
 
 
-def expect_close(name: str, found, expected, *, rtol: float, atol: float = 0.0) -> None:
-    """`found` equals `expected` elementwise within atol + rtol * |expected|; NaN and inf never do."""
+def recognise(found, mistakes, *, rtol: float, atol: float = 0.0) -> Mistake | None:
+    """The first of `mistakes` ((Mistake, the result that mistake gives), ...) whose result
+    `found` equals: same shape, within the tolerances, NaN where it has NaN."""
+    for mistake, wrong in mistakes:
+        try:
+            got, wrong = np.asarray(found, dtype=float), np.asarray(wrong, dtype=float)
+        except (TypeError, ValueError):
+            continue
+        if got.shape == wrong.shape and np.allclose(got, wrong, rtol=rtol, atol=atol, equal_nan=True):
+            return mistake
+    return None
+
+
+def expect_close(name: str, found, expected, *, rtol: float, atol: float = 0.0, mistakes=()) -> None:
+    """`found` equals `expected` elementwise within atol + rtol * |expected|; NaN and inf never do.
+    On failure, the first of `mistakes` whose result `found` equals is named (see `recognise`)."""
+    try:
+        _expect_close(name, found, expected, rtol=rtol, atol=atol)
+    except CheckFailed as failure:
+        raise CheckFailed(str(failure), recognise(found, mistakes, rtol=rtol, atol=atol)) from None
+
+
+def _expect_close(name: str, found, expected, *, rtol: float, atol: float) -> None:
     expected = np.asarray(expected, dtype=float)
     found = as_array(name, found, expected.shape).astype(float)
     bad = ~np.isfinite(found)
@@ -52,8 +73,12 @@ def expect_close(name: str, found, expected, *, rtol: float, atol: float = 0.0) 
             f"({int(wrong.sum())} of {wrong.size} entries off; largest error {error.max():.3g}).")
 
 
-def expect_scalar(name: str, found, expected: float, *, rtol: float, atol: float = 0.0) -> None:
-    expect_close(name, as_float(name, found), expected, rtol=rtol, atol=atol)
+def expect_scalar(name: str, found, expected: float, *, rtol: float, atol: float = 0.0, mistakes=()) -> None:
+    try:
+        found = as_float(name, found)
+    except CheckFailed as failure:
+        raise CheckFailed(str(failure), recognise(found, mistakes, rtol=rtol, atol=atol)) from None
+    expect_close(name, found, expected, rtol=rtol, atol=atol, mistakes=mistakes)
 
 
 def expect_tuple(name: str, found, length: int) -> tuple:

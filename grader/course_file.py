@@ -5,9 +5,9 @@
     late_penalty_per_day = 0.1          # fraction of the score lost per started day late
     late_days_max = 3                   # later than this: the score is 0
     [assignments.assignment1.points]    # a check's points, overriding the rubric
-    "end_to_end.r2" = 5
+    "linear_regression.weights" = 5
     [assignments.assignment1.visibility]  # "visible" before the deadline, or "hidden"
-    "train_test_split.seeded" = "visible"
+    "train_test_split.shuffled" = "hidden"
 
 The submission time is nbgrader's `timestamp.txt` when the submission has one, else the
 newest modification time of its files.

@@ -109,28 +109,31 @@ def run_check(check, sandbox, data_dir, time_scale: float = 1.0, device: str = "
     """One check's result; student faults and grader crashes both become results."""
     ctx = Context(sandbox, check.timeout_s * time_scale, data_dir, device)
     start = time.perf_counter()
-    detail = ""
+    detail, mistake = "", None
     try:
         message = check.run(ctx) or "correct"
         status = "passed"
     except CheckFailed as failure:
-        status, message = "failed", str(failure)
-    except StudentFault as fault:
-        status, message = fault.status, str(fault)
+        status, message, mistake = "failed", str(failure), failure.mistake
+    except StudentFault as fault:  # a recogniser may have named the mistake behind an exception
+        status, message, mistake = fault.status, str(fault), getattr(fault, "mistake", None)
     except CourseError as err:  # e.g. a missing dataset: the grader could not judge
         status, message = "grader_error", f"the grader could not run this check: {err}"
     except Exception:  # noqa: BLE001 - a bug of ours must not cost the student silently
         status, detail = "grader_error", traceback.format_exc()
         message = "the grader failed on this check (not your fault); your instructor has the details."
-    return _result(check, status, message, time.perf_counter() - start, ctx.diagnostics, detail)
+    if mistake is not None:
+        message = f"{message} {mistake.text}"
+    return _result(check, status, message, time.perf_counter() - start, ctx.diagnostics, detail,
+                   mistake.id if mistake else "")
 
 
-def _result(check, status, message, duration, diagnostics=None, detail="") -> CheckResult:
+def _result(check, status, message, duration, diagnostics=None, detail="", diagnosis="") -> CheckResult:
     return CheckResult(id=check.id, title=check.title,
                        points=check.points if status == "passed" else 0.0,
                        max_points=check.points, status=status, message=message,
                        visibility=check.visibility, duration_s=duration,
-                       diagnostics=diagnostics or {}, instructor_detail=detail)
+                       diagnostics=diagnostics or {}, instructor_detail=detail, diagnosis=diagnosis)
 
 
 def _missing(submission: Path, module_file: Path) -> str:

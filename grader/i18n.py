@@ -18,7 +18,7 @@ from pathlib import Path
 LANGS = ("en", "ko")
 LOCALES = Path(__file__).with_name("locales")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
-SENTENCE_END = re.compile(r"(?<=\.) ")
+SENTENCE_END = re.compile(r"(?<=[.?]) ")
 
 
 @lru_cache(maxsize=None)

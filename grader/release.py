@@ -23,7 +23,8 @@ from grader import assignments, oracle
 from grader.assignments import ROOT
 
 ENGINE = ["__init__.py", "cli.py", "grade.py", "rubric.py", "compare.py", "report.py", "writers.py",
-          "oracle.py", "assignments.py", "release.py", "jupyter.py", "sandbox", "schemas", "checks/__init__.py"]
+          "oracle.py", "assignments.py", "release.py", "jupyter.py", "course_file.py", "i18n.py", "formats",
+          "sandbox", "schemas", "checks/__init__.py"]
 MIN_LINE = 12  # shorter lines ("return self", "else:") say nothing about a solution
 
 
@@ -73,7 +74,8 @@ def split_rubric(source: str) -> tuple[str, str]:
     removed = [n for n in tree.body if _is_hidden_check(n)]
     while True:  # drop definitions nothing kept refers to any more
         kept = [n for n in tree.body if n not in removed]
-        used = {n.id for k in kept for n in ast.walk(k) if isinstance(n, ast.Name)} | {"rubric"}
+        used = {n.id for k in kept for n in ast.walk(k) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        used.add("rubric")
         unused = [n for n in kept if _defined_names(n) and not (_defined_names(n) & used)
                   and _check_decorator(n) is None]
         if not unused:
@@ -98,9 +100,12 @@ def _significant(line: str) -> str:
 
 def secret_lines(assignment) -> dict[str, str]:
     """Significant lines of the reference and of the hidden checks -> where each comes from,
-    less those the students are given anyway (the stub, the visible checks)."""
+    less those the students are given anyway (the stub, the engine, the visible checks)."""
     given = set()
-    for path in assignment.stub_dir.rglob("*.py"):
+    shipped = [assignment.stub_dir.rglob("*.py"), (ROOT / "course_lib").rglob("*.py")]
+    shipped += [[ROOT / "grader" / name] if name.endswith(".py") else (ROOT / "grader" / name).rglob("*.py")
+                for name in ENGINE]  # the engine's own lines (boilerplate such as `except ...:`)
+    for path in (p for group in shipped for p in group):
         given |= {_significant(x) for x in path.read_text().splitlines()}
     visible, hidden = split_rubric(_rubric_file(assignment).read_text())
     given |= {_significant(x) for x in visible.splitlines()}
@@ -165,10 +170,27 @@ def build(assignment, folder: Path) -> None:
         shutil.copy2(assignment.probes_file, grader_dir / "probes" / assignment.probes_file.name)
     visible, _ = split_rubric(_rubric_file(assignment).read_text())
     (grader_dir / "checks" / f"{assignment.id}.py").write_text(visible)
+    _write_locales(grader_dir / "locales", visible)
     (grader_dir / "bundle.json").write_text(json.dumps({"assignments": [assignment.id]}))
     record_visible(assignment, grader_dir / "fixtures")
     (folder / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
     (folder / "README.md").write_text(_readme(assignment))
+
+
+def _write_locales(folder: Path, visible_rubric: str) -> None:
+    """The translation catalogs, less the titles of hidden checks and the texts of the known
+    mistakes that only hidden checks name (any assignment's)."""
+    secret = set()
+    for other in assignments.ASSIGNMENTS_ALL.values():
+        rubric = other.rubric
+        secret |= {c.title for c in rubric.checks if c.hidden}
+        secret |= {text for m in rubric.mistakes.values() if f'"{m.id}"' not in visible_rubric
+                   for text in (m.what, m.fix)}
+    folder.mkdir(parents=True)
+    for path in sorted((ROOT / "grader" / "locales").glob("*.json")):
+        catalog = json.loads(path.read_text(encoding="utf-8"))
+        catalog["phrases"] = {k: v for k, v in catalog["phrases"].items() if k not in secret}
+        (folder / path.name).write_text(json.dumps(catalog, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def record_visible(assignment, folder: Path) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-SCHEMA_VERSION = "1.1"  # 1.1 added submitted_at and adjustments
+SCHEMA_VERSION = "1.2"  # 1.1 added submitted_at and adjustments; 1.2 diagnosis
 STATUSES = ("passed", "failed", "not_implemented", "error", "timeout", "crashed", "grader_error")
 
 
@@ -30,6 +30,7 @@ class CheckResult:
     duration_s: float
     diagnostics: Mapping = field(default_factory=dict)  # plain data, e.g. loss histories
     instructor_detail: str = ""  # a grader traceback; never shown to students
+    diagnosis: str = ""  # the id of the known mistake the result matches (see Rubric.mistakes)
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -46,7 +47,8 @@ class CheckResult:
         return {"id": self.id, "title": self.title, "points": self.points,
                 "max_points": self.max_points, "status": self.status, "message": self.message,
                 "visibility": self.visibility, "duration_s": round(self.duration_s, 4),
-                "diagnostics": dict(self.diagnostics), "instructor_detail": self.instructor_detail}
+                "diagnostics": dict(self.diagnostics), "instructor_detail": self.instructor_detail,
+                "diagnosis": self.diagnosis or None}
 
 
 @dataclass(frozen=True)

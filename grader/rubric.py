@@ -11,8 +11,26 @@ from pathlib import Path
 from typing import Callable
 
 
+@dataclass(frozen=True)
+class Mistake:
+    """A known mistake of an assignment: what the student's numbers show, and the fix."""
+    id: str
+    what: str  # e.g. "the scores are divided by d_k instead of sqrt(d_k)"
+    fix: str  # e.g. "divide q @ k^T by math.sqrt(d_k)"
+
+    @property
+    def text(self) -> str:
+        """The sentence a report adds to the failing check's message."""
+        return f"Likely mistake: {self.what}. Fix: {self.fix}."
+
+
 class CheckFailed(Exception):
-    """The student's result is wrong; the message says what was expected and what was found."""
+    """The student's result is wrong; the message says what was expected and what was found,
+    and `mistake`, when a recogniser matched, which known mistake gives exactly that result."""
+
+    def __init__(self, message: str, mistake: Mistake | None = None):
+        super().__init__(message)
+        self.mistake = mistake
 
 
 @dataclass(frozen=True)
@@ -30,10 +48,18 @@ class Check:
 
 
 class Rubric:
-    """An ordered list of checks; `@rubric.check(...)` adds one."""
+    """An ordered list of checks (`@rubric.check(...)` adds one) and the catalogue of known
+    mistakes their recognisers name (`rubric.mistake(...)` adds one)."""
 
     def __init__(self):
         self.checks: list[Check] = []
+        self.mistakes: dict[str, Mistake] = {}
+
+    def mistake(self, id: str, what: str, fix: str) -> Mistake:
+        if id in self.mistakes:
+            raise ValueError(f"duplicate mistake id {id}")
+        self.mistakes[id] = Mistake(id, what, fix)
+        return self.mistakes[id]
 
     def check(self, id: str, title: str, points: float, *, hidden: bool = False, timeout: float = 10.0):
         def add(run):

@@ -3,34 +3,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import assignments
 from grader.batch import content_sha256
 from grader.grade import grade_submission
-
-
-@dataclass(frozen=True)
-class Mutant:
-    """The reference with textual `edits` (old -> new, each old found exactly once) applied;
-    `breaks` names exactly the checks the mistake must fail."""
-    edits: tuple[tuple[str, str], ...]
-    breaks: frozenset[str]
-    files: dict = field(default_factory=dict)  # extra or replaced files: name -> text
-
-
-def write_mutant(assignment_id: str, mutant: Mutant, folder: Path) -> Path:
-    assignment = assignments.get(assignment_id)
-    source = (assignment.solution_dir / f"{assignment.module}.py").read_text()
-    for old, new in mutant.edits:
-        assert source.count(old) == 1, f"edit target {old!r} must occur exactly once in the reference"
-        source = source.replace(old, new)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{assignment.module}.py").write_text(source)
-    for name, text in mutant.files.items():
-        (folder / name).write_text(text)
-    return folder
+from grader.selftest.mutants import Mutant, write_mutant  # noqa: F401 - for the tests
 
 
 _reports: dict = {}
@@ -53,3 +31,15 @@ def failing(report) -> set[str]:
 
 def assert_full_marks(report) -> None:
     assert failing(report) == set(), [c.message for c in report.checks if not c.passed]
+
+
+def assert_mistake(report, name: str, breaks: frozenset) -> None:
+    """`report` of the corpus mutant `name` fails exactly `breaks`, loses exactly their points,
+    and every diagnosis in it names `name`, with the catalogue's text ending the message."""
+    assert failing(report) == breaks, [c.message for c in report.checks if not c.passed]
+    assert report.score == report.max_score - sum(c.max_points for c in report.checks if c.id in breaks)
+    assert all(c.status in ("failed", "error") and c.message for c in report.checks if c.id in breaks)
+    diagnosed = [c for c in report.checks if c.diagnosis]
+    assert {c.diagnosis for c in diagnosed} == {name}, [(c.id, c.diagnosis, c.message) for c in report.checks]
+    mistake = assignments.get(report.assignment).rubric.mistakes[name]
+    assert all(c.message.endswith(mistake.text) for c in diagnosed)

@@ -1,7 +1,9 @@
 """Assignment 1 rubric: linear regression with the normal equation (PM10 -> PM2.5).
 
 Every check builds its inputs here, runs student code only through `ctx`, and judges the
-plain data that comes back against the reference or a property.
+plain data that comes back against the reference or a property. When a result is wrong, the
+recognisers compare it with what each known mistake (the catalogue below) gives, and the
+message names the one it matches.
 """
 from __future__ import annotations
 
@@ -13,14 +15,54 @@ import pandas as pd
 
 from course_lib.datasets import load_air_quality
 from grader.assignments import get
-from grader.compare import as_array, as_float, describe, expect_close, expect_scalar, expect_tuple
+from grader.compare import as_array, describe, expect_close, expect_scalar, expect_tuple
 from grader.rubric import CheckFailed, Rubric
+from grader.sandbox import StudentFault
 
 rubric = Rubric()
 
 
 def ref():
     return get("assignment1").reference()
+
+
+def mistaken():
+    return get("assignment1").mistaken()
+
+
+# -- the catalogue of known mistakes ------------------------------------------------------
+
+M = rubric.mistake
+DROPNA_INPLACE = M("dropna_inplace", "drop_missing removed the rows from the caller's frame (inplace=True)",
+                   "return a new frame (dropna without inplace=True) and leave df as it was")
+IGNORES_COLUMNS = M("drop_missing_ignores_columns", "drop_missing drops rows by PM10 and PM2.5 whatever "
+                    "`columns` says", "pass subset=list(columns) to dropna")
+TEST_SIZE_FLOOR = M("test_size_floor", "n_test is rounded down (floor or int())",
+                    "use n_test = math.ceil(n * test_size)")
+Y_SHUFFLED_APART = M("y_shuffled_apart", "X and y are shuffled with two different orders",
+                     "draw one permutation and index both X and y with it")
+NO_SHUFFLE = M("split_without_shuffle", "the split keeps the rows in their original order",
+               "shuffle with order = np.random.default_rng(seed).permutation(n) before splitting")
+SEED_IGNORED = M("split_ignores_seed", "the split shuffles the same way whatever the seed",
+                 "seed the generator with the `seed` argument: np.random.default_rng(seed)")
+BIAS_LAST = M("bias_column_last", "the column of ones is the last column, so the bias is the last weight",
+              "put the ones in front, np.hstack([np.ones((n, 1)), X]), so that weights[0] is the bias")
+NORMAL_EQUATION_SHAPES = M("normal_equation_transposed", "a transpose is in the wrong place in the normal "
+                           "equation, so the matrix shapes do not line up",
+                           "with Xb of shape (n, d + 1), w = (Xb^T Xb)^-1 Xb^T y: Xb.T @ Xb is (d + 1, d + 1) "
+                           "and Xb.T @ y is (d + 1,)")
+NO_RETURN_SELF = M("fit_without_return_self", "fit does not return the model",
+                   "end fit with `return self`")
+WRONG_EXCEPTION = M("predict_before_fit_wrong_exception", "predict before fit does not raise RuntimeError",
+                    "check `if self.weights is None: raise RuntimeError(...)` at the top of predict")
+MAE_SQUARED = M("mae_squared", "mae squares the errors (that is the MSE)", "take np.abs of the errors, not their square")
+MAE_SIGNED = M("mae_without_abs", "mae averages the signed errors, so they cancel", "take np.abs of the errors")
+MSE_SUMMED = M("mse_summed", "the squared errors are summed, not averaged", "use np.mean, not np.sum")
+RMSE_NO_SQRT = M("rmse_without_sqrt", "rmse returns the MSE (no square root)", "take the square root of the MSE with math.sqrt")
+R2_PREDICTION_MEAN = M("r2_around_prediction_mean", "R^2's total sum of squares is taken around the mean "
+                       "of y_pred", "SS_tot = sum((y_true - mean(y_true)) ** 2)")
+R2_UNCENTRED = M("r2_uncentred", "R^2's total sum of squares is sum(y_true ** 2), without subtracting the mean",
+                 "SS_tot = sum((y_true - mean(y_true)) ** 2)")
 
 
 # -- drop_missing -------------------------------------------------------------------------
@@ -38,8 +80,23 @@ def air_frame() -> pd.DataFrame:
     return frame
 
 
-def expect_frame(name: str, found, expected: pd.DataFrame) -> None:
-    """Same columns in the same order, same rows in the same order (the index may differ)."""
+def same_frame(found, expected: pd.DataFrame) -> bool:
+    try:
+        expect_frame("", found, expected)
+    except CheckFailed:
+        return False
+    return True
+
+
+def expect_frame(name: str, found, expected: pd.DataFrame, mistakes=()) -> None:
+    """Same columns in the same order, same rows in the same order (the index may differ);
+    on failure, the first of `mistakes` ((Mistake, frame), ...) that `found` equals is named."""
+    if mistakes:
+        try:
+            expect_frame(name, found, expected)
+        except CheckFailed as failure:
+            raise CheckFailed(str(failure), next((m for m, wrong in mistakes if same_frame(found, wrong)), None))
+        return
     if not isinstance(found, pd.DataFrame):
         raise CheckFailed(f"{name}: expected a pandas DataFrame, found {describe(found)}.")
     if list(found.columns) != list(expected.columns):
@@ -67,7 +124,8 @@ def drop_missing_rows(ctx):
 def drop_missing_columns(ctx):
     frame = air_frame()
     found = ctx.call("drop_missing", frame, columns=("SO2",))
-    expect_frame("drop_missing(df, columns=('SO2',))", found, ref().drop_missing(frame, columns=("SO2",)))
+    expect_frame("drop_missing(df, columns=('SO2',))", found, ref().drop_missing(frame, columns=("SO2",)),
+                 [(IGNORES_COLUMNS, ref().drop_missing(frame))])
 
 
 @rubric.check("drop_missing.input_unchanged", "drop_missing leaves its input frame unchanged", 1)
@@ -75,10 +133,10 @@ def drop_missing_input_unchanged(ctx):
     frame = air_frame()
     _, (after,) = ctx.call_keeping_args("drop_missing", frame)
     try:
-        expect_frame("the input frame after drop_missing", after, frame)
+        expect_frame("the input frame after drop_missing", after, frame, [(DROPNA_INPLACE, ref().drop_missing(frame))])
     except CheckFailed as failure:
-        raise CheckFailed(f"{failure} drop_missing must return a new frame, not modify its input "
-                          f"(no inplace=True).") from None
+        raise CheckFailed(f"{failure} drop_missing must return a new frame, not modify its input.",
+                          failure.mistake) from None
 
 
 # -- train_test_split ---------------------------------------------------------------------
@@ -103,8 +161,10 @@ def split_sizes(ctx):
         shapes = (X_train.shape, X_test.shape, y_train.shape, y_test.shape)
         want = ((n - n_test, 2), (n_test, 2), (n - n_test,), (n_test,))
         if shapes != want:
+            floor = math.floor(n * test_size)
             raise CheckFailed(f"with n={n}, test_size={test_size}: expected shapes {want} "
-                              f"(n_test = ceil({n} * {test_size}) = {n_test}), found {shapes}.")
+                              f"(n_test = ceil({n} * {test_size}) = {n_test}), found {shapes}.",
+                              TEST_SIZE_FLOOR if X_test.shape[0] == floor else None)
 
 
 @rubric.check("train_test_split.partition", "train_test_split keeps every row once and each X with its y", 2)
@@ -123,15 +183,18 @@ def split_partition(ctx):
     if not np.array_equal(y, 3 * ids + 1):
         row = int(np.argmax(y != 3 * ids + 1))
         raise CheckFailed(f"X and y were shuffled differently: X row {int(ids[row])} is paired with "
-                          f"the y of row {int((y[row] - 1) // 3)}; use the same order for both.")
+                          f"the y of row {int((y[row] - 1) // 3)}.", Y_SHUFFLED_APART)
+
+
+def in_order(part: np.ndarray) -> bool:
+    return bool(np.all(np.diff(part[:, 0]) > 0))
 
 
 @rubric.check("train_test_split.shuffled", "train_test_split shuffles the rows", 1)
 def split_shuffled(ctx):
     X_train, X_test, _, _ = split_of(ctx, 100, test_size=0.2, seed=0)
-    if np.all(np.diff(X_train[:, 0]) > 0) and np.all(np.diff(X_test[:, 0]) > 0):
-        raise CheckFailed("the rows come out in their original order; shuffle them with a "
-                          "generator seeded by `seed` (e.g. np.random.default_rng(seed).permutation(n)).")
+    if in_order(X_train) and in_order(X_test):
+        raise CheckFailed("the rows come out in their original order.", NO_SHUFFLE)
 
 
 @rubric.check("train_test_split.seeded", "train_test_split depends on its seed, and only on it", 1, hidden=True)
@@ -145,7 +208,8 @@ def split_seeded(ctx):
     if not all(np.array_equal(a, b) for a, b in zip(first, default)):
         raise CheckFailed("the defaults (test_size=0.2, seed=0) gave another split than passing them.")
     if np.array_equal(first[1], other[1]):
-        raise CheckFailed("seed=0 and seed=1 gave the same test rows; the split must depend on the seed.")
+        raise CheckFailed("seed=0 and seed=1 gave the same test rows; the split must depend on the seed.",
+                          None if in_order(first[0]) else SEED_IGNORED)
 
 
 # -- add_bias -----------------------------------------------------------------------------
@@ -153,17 +217,16 @@ def split_seeded(ctx):
 @rubric.check("add_bias.matrix", "add_bias puts a column of ones in front of an (n, d) matrix", 1)
 def add_bias_matrix(ctx):
     X = np.random.default_rng(2).normal(size=(5, 3))
-    found = as_array("add_bias(X) for X of shape (5, 3)", ctx.call("add_bias", X), (5, 4))
-    if np.allclose(found[:, -1], 1) and not np.allclose(found[:, 0], 1):
-        raise CheckFailed("the column of ones is last; it must be column 0 so that weights[0] is the bias.")
-    expect_close("add_bias(X)", found, ref().add_bias(X), rtol=0, atol=0)
+    found = ctx.call("add_bias", X)
+    expect_close("add_bias(X) for X of shape (5, 3)", found, ref().add_bias(X), rtol=0, atol=0,
+                 mistakes=[(BIAS_LAST, np.hstack([X, np.ones((5, 1))]))])
 
 
 @rubric.check("add_bias.vector", "add_bias treats a 1-D X of shape (n,) as one feature", 1)
 def add_bias_vector(ctx):
     x = np.array([1.5, -2.0, 3.25, 0.0])
-    found = as_array("add_bias(x) for x of shape (4,)", ctx.call("add_bias", x), (4, 2))
-    expect_close("add_bias(x)", found, ref().add_bias(x), rtol=0, atol=0)
+    expect_close("add_bias(x) for x of shape (4,)", ctx.call("add_bias", x), ref().add_bias(x), rtol=0, atol=0,
+                 mistakes=[(BIAS_LAST, np.column_stack([x, np.ones(4)]))])
 
 
 # -- LinearRegression ---------------------------------------------------------------------
@@ -176,26 +239,47 @@ def regression_data(seed: int, n: int = 60, d: int = 3):
 
 
 def expect_weights(name: str, found, expected) -> None:
-    expect_close(name, found, expected, rtol=1e-6, atol=1e-6 * float(np.max(np.abs(expected))))
+    """Weights as the reference's, or the bias last (BIAS_LAST)."""
+    expect_close(name, found, expected, rtol=1e-6, atol=1e-6 * float(np.max(np.abs(expected))),
+                 mistakes=[(BIAS_LAST, np.roll(expected, -1))])
+
+
+def normal_equation_shape_errors(n: int, d: int) -> list[str]:
+    """The errors NumPy raises for the normal equation of Xb (n, d + 1) with a transpose in
+    the wrong place: the matrix products of the wrong shapes, with @ and with .dot."""
+    errors = []
+    for left in (np.ones((d + 1, d + 1)), np.ones((n, n))):
+        for right in (np.ones((n, d + 1)), np.ones((d + 1, n))):
+            for product in (np.matmul, np.dot):
+                try:
+                    product(left, right)
+                except ValueError as err:
+                    errors.append(str(err))
+    return errors
+
+
+def fitted(ctx, X, y) -> dict:
+    """The probe's {"weights", "returns_self"}; a shape error of the normal equation is named."""
+    try:
+        return ctx.probe("fit_weights", X, y, label="LinearRegression().fit(X, y)")
+    except StudentFault as fault:
+        if any(error in str(fault) for error in normal_equation_shape_errors(*X.shape)):
+            fault.mistake = NORMAL_EQUATION_SHAPES
+        raise
 
 
 @rubric.check("linear_regression.weights", "LinearRegression.fit solves the normal equation", 3)
 def regression_weights(ctx):
     X, y = regression_data(3)
-    result = ctx.probe("fit_weights", X, y, label="LinearRegression().fit(X, y)")
     expected = ref().LinearRegression().fit(X, y).weights
-    weights = as_array("weights after fit (X of shape (60, 3))", result["weights"], expected.shape)
-    if np.allclose(weights, np.roll(expected, -1), rtol=1e-6):
-        raise CheckFailed("the bias is the last weight; weights[0] must be the bias "
-                          "(add the column of ones in front).")
-    expect_weights("weights", weights, expected)
+    expect_weights("weights after fit (X of shape (60, 3))", fitted(ctx, X, y)["weights"], expected)
 
 
 @rubric.check("linear_regression.fit_returns_self", "LinearRegression.fit returns the model", 1)
 def regression_fit_returns_self(ctx):
     X, y = regression_data(4)
     if not ctx.probe("fit_weights", X, y, label="LinearRegression().fit(X, y)")["returns_self"]:
-        raise CheckFailed("fit must end with `return self`, so that model.fit(X, y).predict(X) works.")
+        raise CheckFailed("fit must return the model, so that model.fit(X, y).predict(X) works.", NO_RETURN_SELF)
 
 
 @rubric.check("linear_regression.predict", "LinearRegression.predict returns add_bias(X) @ weights", 2)
@@ -213,25 +297,34 @@ def regression_predict_before_fit(ctx):
     raised = ctx.probe("predict_unfitted", np.ones((3, 1)), label="LinearRegression().predict(X) before fit")
     if raised is None or "RuntimeError" not in raised:
         found = "no exception" if raised is None else raised[0]
-        raise CheckFailed(f"predict before fit should raise RuntimeError, found {found}.")
+        raise CheckFailed(f"predict before fit should raise RuntimeError, found {found}.", WRONG_EXCEPTION)
 
 
 # -- metrics ------------------------------------------------------------------------------
 
-def metric_check(name: str, title: str):
+def metric_check(name: str, title: str, mistakes: dict):
+    """A check of metric `name`; `mistakes` maps known mistakes to how to compute their result
+    (a reference or mistaken function name, evaluated on the same data)."""
     @rubric.check(f"metrics.{name}", title, 1)
     def run(ctx):
         rng = np.random.default_rng(7)
         y_true, y_pred = rng.normal(50, 20, size=200), rng.normal(50, 20, size=200)
         expected = getattr(ref(), name)(y_true, y_pred)
-        expect_scalar(f"{name}(y_true, y_pred)", ctx.call(name, y_true, y_pred), expected, rtol=1e-9, atol=1e-12)
+        wrong = [(m, getattr(ref() if origin == "ref" else mistaken(), f)(y_true, y_pred))
+                 for m, (origin, f) in mistakes.items()]
+        expect_scalar(f"{name}(y_true, y_pred)", ctx.call(name, y_true, y_pred), expected, rtol=1e-9, atol=1e-12,
+                      mistakes=wrong)
     return run
 
 
-metric_check("mae", "mae is the mean absolute error")
-metric_check("mse", "mse is the mean squared error")
-metric_check("rmse", "rmse is the square root of the mean squared error")
-metric_check("r2_score", "r2_score is 1 - residual sum of squares / total sum of squares")
+metric_check("mae", "mae is the mean absolute error",
+             {MAE_SQUARED: ("ref", "mse"), MAE_SIGNED: ("mistaken", "mae_without_abs")})
+metric_check("mse", "mse is the mean squared error", {MSE_SUMMED: ("mistaken", "mse_summed")})
+metric_check("rmse", "rmse is the square root of the mean squared error",
+             {RMSE_NO_SQRT: ("ref", "mse"), MSE_SUMMED: ("mistaken", "rmse_of_summed")})
+metric_check("r2_score", "r2_score is 1 - residual sum of squares / total sum of squares",
+             {R2_PREDICTION_MEAN: ("mistaken", "r2_around_prediction_mean"),
+              R2_UNCENTRED: ("mistaken", "r2_uncentred")})
 
 
 # -- end to end on the real data ----------------------------------------------------------
@@ -251,7 +344,8 @@ def end_to_end_r2(ctx):
     result = ctx.probe("fit_weights", X_train, y_train, label="LinearRegression().fit(X_train, y_train)")
     weights = as_array("weights on the Beijing data", result["weights"], (2,))
     r2 = ref().r2_score(y_test, ref().add_bias(X_test) @ weights)  # our own forward pass
-    expected = ref().r2_score(y_test, ref().LinearRegression().fit(X_train, y_train).predict(X_test))
+    reference = ref().LinearRegression().fit(X_train, y_train)
+    expected = ref().r2_score(y_test, reference.predict(X_test))
     ctx.record("test_r2", float(r2))
     ctx.record("weights", [float(w) for w in weights])
     ctx.record("n_train", int(len(y_train)))
@@ -259,6 +353,7 @@ def end_to_end_r2(ctx):
     sample = np.random.default_rng(0).choice(len(y_test), size=min(400, len(y_test)), replace=False)
     ctx.record("test_sample", {"pm10": X_test[sample, 0].tolist(), "pm25": y_test[sample].tolist()})  # for the picture
     if not np.isfinite(r2) or abs(r2 - expected) > 1e-6:
+        bias_last = np.allclose(weights, np.roll(reference.weights, -1), rtol=1e-6)
         raise CheckFailed(f"test R^2 with your weights {np.round(weights, 6).tolist()} is {r2:.6f}; "
-                          f"the reference reaches {expected:.6f}.")
+                          f"the reference reaches {expected:.6f}.", BIAS_LAST if bias_last else None)
     return f"test R^2 = {r2:.4f} on {len(y_test)} held-out hours"

@@ -3,7 +3,9 @@
 Every check builds its inputs here, runs student code only through `ctx`, and judges the
 plain data that comes back against the reference, centred finite differences, or a
 property. Training is scored on accuracy the grader measures itself: its own forward pass
-on the returned parameters, never the student's `predict`.
+on the returned parameters, never the student's `predict`. When a result is wrong, the
+recognisers compare it with what each known mistake (the catalogue below) gives, and the
+message names the one it matches.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import numpy as np
 from course_lib.datasets.mnist import decoded_files, load_mnist
 from course_lib.gradcheck import compare_gradients, numerical_gradient
 from grader.assignments import get
-from grader.compare import as_array, describe, expect_close, expect_scalar, expect_tuple
+from grader.compare import as_array, describe, expect_close, expect_scalar, expect_tuple, recognise
 from grader.rubric import CheckFailed, Rubric
 
 rubric = Rubric()
@@ -24,6 +26,47 @@ PARAMS = ("W1", "b1", "W2", "b2")
 
 def ref():
     return get("assignment2").reference()
+
+
+def mistaken():
+    return get("assignment2").mistaken()
+
+
+# -- the catalogue of known mistakes ------------------------------------------------------
+
+M = rubric.mistake
+XAVIER_NO_SQRT = M("xavier_limit_without_sqrt", "the Xavier limit is 6 / (n_in + n_out), without the square root",
+                   "l = np.sqrt(6.0 / (n_in + n_out))")
+XAVIER_IGNORES_RNG = M("xavier_ignores_generator", "xavier_uniform draws from np.random, not from the generator "
+                       "it is given", "draw with rng.uniform(-l, l, size=(n_in, n_out))")
+SIGMOID_OVERFLOW = M("sigmoid_overflows", "the sigmoid computes np.exp(-x), which overflows for large negative x",
+                     "use a form without overflow, e.g. 0.5 * (1 + np.tanh(x / 2))")
+SOFTMAX_NO_MAX = M("softmax_without_max", "the softmax exponentiates the logits without subtracting the row "
+                   "maximum, so exp overflows", "subtract each row's maximum (keepdims=True) before np.exp")
+SOFTMAX_COLUMNS = M("softmax_over_columns", "the softmax normalises over the columns (axis 0)",
+                    "take the max and the sum over the last axis with keepdims=True, so every row sums to 1")
+CE_SUMMED = M("cross_entropy_summed", "the cross-entropy is summed over the batch, not averaged",
+              "divide the sum by N = len(Y)")
+CE_SIGN = M("cross_entropy_wrong_sign", "the cross-entropy has the wrong sign", "it is -sum(Y * log(y_prob)) / N")
+CE_LOG_ZERO = M("cross_entropy_log_of_zero", "the cross-entropy takes log(0) = -inf where a probability is 0, "
+                "and 0 * log(0) is nan", "clip before the log: np.log(np.clip(y_prob, 1e-12, 1))")
+FORWARD_LOGITS = M("forward_returns_logits", "forward returns the logits z2 as y", "y = softmax(z2)")
+ACTIVATION_IGNORED = M("forward_ignores_activation", "forward uses ReLU whatever `activation` says",
+                       'apply relu when activation is "relu" and sigmoid when it is "sigmoid"')
+GRADIENT_NO_MEAN = M("backward_without_division_by_n", "the gradients are N times too large: the loss is a mean "
+                     "over the batch", "dl_dz2 = (y - Y) / N")
+SIGMOID_AT_Z = M("sigmoid_derivative_at_z", "the sigmoid's derivative is taken as z1 * (1 - z1)",
+                 "the derivative of the sigmoid at z1 is a1 * (1 - a1), with a1 = sigmoid(z1)")
+SIGMOID_OF_A = M("sigmoid_derivative_of_a", "the sigmoid's derivative applies the sigmoid again, "
+                 "sigmoid(a1) * (1 - sigmoid(a1))", "a1 is already sigmoid(z1): use a1 * (1 - a1)")
+RELU_IS_RELU = M("relu_derivative_is_relu", "the ReLU's derivative is taken as relu(z1)",
+                 "the derivative is 1 where z1 > 0 and 0 elsewhere: (z1 > 0)")
+BIAS_OVER_UNITS = M("bias_gradient_over_units", "the bias gradient is summed over the units (axis 1), one value "
+                    "per example", "sum over the batch, axis 0: db = dl_dz.sum(axis=0)")
+PREDICT_AXIS = M("predict_over_the_batch", "predict takes the argmax over the batch (axis 0)",
+                 "take it over the classes, axis 1: one label per row")
+IGNORES_EPOCHS = M("train_ignores_epochs", "train runs a fixed number of epochs whatever `epochs` says",
+                   "loop `for epoch in range(epochs)`")
 
 
 def as_dict(name: str, found, keys) -> dict:
@@ -70,11 +113,10 @@ def expect_uniform_spread(name: str, W: np.ndarray, l: float, rtol: float) -> No
     """W looks like many draws from U(-l, l): std l / sqrt(3), mean 0, reaching out to +-l."""
     want = l / np.sqrt(3)
     if abs(W.std() / want - 1) > rtol:
-        s = 6 / (l ** 2)  # n_in + n_out
-        hint = (f" The limit looks like 6 / (n_in + n_out) = {6 / s:.4g}; it is sqrt(6 / (n_in + n_out))."
-                if abs(W.std() / (6 / s / np.sqrt(3)) - 1) < rtol else "")
+        without_sqrt = l ** 2 / np.sqrt(3)  # the std of U(-6 / (n_in + n_out), +...)
         raise CheckFailed(f"{name}: U(-l, l) with l = {l:.6g} has standard deviation l / sqrt(3) = "
-                          f"{want:.5g}; your values have {W.std():.5g}.{hint}")
+                          f"{want:.5g}; your values have {W.std():.5g}.",
+                          XAVIER_NO_SQRT if abs(W.std() / without_sqrt - 1) < rtol else None)
     if abs(W.mean()) > 0.05 * want or np.abs(W).max() < 0.95 * l:
         raise CheckFailed(f"{name}: the values should spread over [-{l:.4g}, {l:.4g}] around 0; "
                           f"found mean {W.mean():.4g} and largest |value| {np.abs(W).max():.4g}.")
@@ -102,8 +144,7 @@ def xavier_spread(ctx):
 def xavier_generator(ctx):
     draws = xavier_draws(ctx, 30, 20)
     if not np.array_equal(draws["first"], draws["again"]):
-        raise CheckFailed("two generators seeded alike gave different weights: draw from the `rng` you "
-                          "are given (rng.uniform(...)), not from np.random or a generator of your own.")
+        raise CheckFailed("two generators seeded alike gave different weights.", XAVIER_IGNORES_RNG)
     if np.array_equal(draws["first"], draws["second"]):
         raise CheckFailed("two calls with the same generator gave the same weights: draw from `rng` "
                           "itself instead of creating a new generator inside xavier_uniform.")
@@ -163,9 +204,9 @@ def sigmoid_stable(ctx):
     found, warned = watched(ctx, "sigmoid", x, "sigmoid(x) with |x| up to 1e4")
     expect_close("sigmoid(x) with |x| up to 1e4", found, ref().sigmoid(x), rtol=1e-7, atol=1e-12)
     if warned:
-        raise CheckFailed(f"sigmoid(x) for x = {x.tolist()} is right but NumPy warned: {warned[0]}. "
-                          f"np.exp(-x) overflows for x = -1e4 (np.where evaluates both branches); use a "
-                          f"form without overflow, e.g. np.exp(-np.logaddexp(0, -x)) or 0.5 * (1 + np.tanh(x / 2)).")
+        overflow = any("overflow" in w for w in warned)
+        raise CheckFailed(f"sigmoid(x) for x = {x.tolist()} is right but NumPy warned: {warned[0]}.",
+                          SIGMOID_OVERFLOW if overflow else None)
 
 
 @rubric.check("relu.values", "relu(x) = max(x, 0) elementwise", 1)
@@ -178,24 +219,17 @@ def relu_values(ctx):
 @rubric.check("softmax.values", "softmax(z) is exp(z) normalised over each row", 1)
 def softmax_values(ctx):
     z = np.random.default_rng(23).normal(scale=3, size=(6, 10))
-    found = as_array("softmax(z) for z of shape (6, 10)", ctx.call("softmax", z), (6, 10))
-    columns = np.exp(z) / np.exp(z).sum(axis=0)
-    if np.allclose(found, columns, rtol=1e-6):
-        raise CheckFailed("softmax(z) is normalised over the columns; normalise each row (the last axis), "
-                          "so that every row sums to 1.")
-    expect_close("softmax(z)", found, ref().softmax(z), rtol=1e-7, atol=1e-12)
+    expect_close("softmax(z) for z of shape (6, 10)", ctx.call("softmax", z), ref().softmax(z), rtol=1e-7,
+                 atol=1e-12, mistakes=[(SOFTMAX_COLUMNS, mistaken().softmax_over_columns(z))])
 
 
 @rubric.check("softmax.stable", "softmax stays finite for logits of 1e4", 1)
 def softmax_stable(ctx):
     z = np.array([[1e4, 1e4 - 1.0, 0.0, -1e4], [1e4] * 4, [-1e4] * 4, [1.0, 2.0, 3.0, 4.0]])
     found, warned = watched(ctx, "softmax", z, "softmax(z) with logits of 1e4")
-    found = as_array("softmax(z) with logits of 1e4", found, z.shape).astype(float)
-    if not np.all(np.isfinite(found)):
-        row = int(np.argwhere(~np.isfinite(found))[0][0])
-        raise CheckFailed(f"softmax(z) for the row z = {z[row].tolist()} gave {found[row].tolist()}: the "
-                          f"probabilities overflow; subtract the row maximum before exp.")
-    expect_close("softmax(z) with logits of 1e4", found, ref().softmax(z), rtol=1e-7, atol=1e-12)
+    expect_close("softmax(z) with logits of 1e4", found, ref().softmax(z), rtol=1e-7, atol=1e-12,
+                 mistakes=[(SOFTMAX_NO_MAX, mistaken().softmax_without_max(z)),
+                           (SOFTMAX_COLUMNS, mistaken().softmax_over_columns(z))])
     if warned:
         raise CheckFailed(f"softmax(z) with logits of 1e4 is right but NumPy warned: {warned[0]}; "
                           f"subtract the row maximum before exp.")
@@ -210,15 +244,8 @@ def probabilities(seed: int, N: int = 16, C: int = 10):
 def cross_entropy_values(ctx):
     y_prob, Y = probabilities(24)
     expected = ref().cross_entropy(y_prob, Y)
-    found = ctx.call("cross_entropy", y_prob, Y)
-    name = "cross_entropy(y_prob, Y) for 16 rows"
-    for factor, hint in [(len(Y), "summed over the batch instead of averaged; divide by N"),
-                         (-1, "has the wrong sign; it is -sum(Y * log(y_prob)) / N")]:
-        if isinstance(found, (int, float, np.ndarray)) and np.size(found) == 1 \
-                and np.isclose(float(np.reshape(found, ())), factor * expected, rtol=1e-6):
-            raise CheckFailed(f"{name}: expected {expected:.8g}, found {float(np.reshape(found, ())):.8g}: "
-                              f"the loss is {hint}.")
-    expect_scalar(name, found, expected, rtol=1e-7)
+    expect_scalar("cross_entropy(y_prob, Y) for 16 rows", ctx.call("cross_entropy", y_prob, Y), expected,
+                  rtol=1e-7, mistakes=[(CE_SUMMED, len(Y) * expected), (CE_SIGN, -expected)])
 
 
 @rubric.check("cross_entropy.zero_probability", "cross_entropy stays finite when a probability is 0", 1)
@@ -226,15 +253,10 @@ def cross_entropy_zero(ctx):
     y_prob = np.array([[0.7, 0.3, 0.0], [0.0, 0.5, 0.5], [0.2, 0.0, 0.8]])
     Y = np.eye(3)
     expected = -np.mean(np.log([0.7, 0.5, 0.8]))
-    name = "cross_entropy(y_prob, Y) with a probability of 0 for a wrong class"
-    found = ctx.call("cross_entropy", y_prob, Y)
-    try:
-        expect_scalar(name, found, expected, rtol=1e-6)
-    except CheckFailed as failure:
-        nan = "non-finite" in str(failure)
-        raise CheckFailed(f"{failure} Y * log(y_prob) is 0 * log(0) = nan there; keep log away from 0 "
-                          f"(np.log(np.clip(y_prob, 1e-12, 1))) or take the log only of the true class."
-                          if nan else str(failure)) from None
+    expect_scalar("cross_entropy(y_prob, Y) with a probability of 0 for a wrong class",
+                  ctx.call("cross_entropy", y_prob, Y), expected, rtol=1e-6,
+                  mistakes=[(CE_LOG_ZERO, mistaken().cross_entropy_unclipped(y_prob, Y)),
+                            (CE_SUMMED, len(Y) * expected), (CE_SIGN, -expected)])
     found = ctx.call("cross_entropy", np.array([[0.0, 1.0, 0.0]]), np.array([[1.0, 0.0, 0.0]]))
     name = "cross_entropy(y_prob, Y) with a probability of 0 for the true class"
     found = as_array(name, found)
@@ -266,11 +288,12 @@ def forward_values(ctx):
     for activation in (None,) + ACTIVATIONS:
         name, found = forward_of(ctx, params, X, activation)
         expected = ref().forward(params, X, activation or "relu")
+        relu = ref().forward(params, X, "relu")
         for key in ("z1", "a1", "z2", "y"):
-            got = as_array(f'{name}["{key}"]', found[key], expected[key].shape)
-            if key == "y" and np.allclose(got, expected["z2"], rtol=1e-6):
-                raise CheckFailed(f'{name}["y"] holds the logits z2; y must be the probabilities softmax(z2).')
-            expect_close(f'{name}["{key}"]', got, expected[key], rtol=1e-6, atol=1e-9)
+            mistakes = [(FORWARD_LOGITS, expected["z2"])] if key == "y" else []
+            if activation == "sigmoid":
+                mistakes.append((ACTIVATION_IGNORED, relu[key]))
+            expect_close(f'{name}["{key}"]', found[key], expected[key], rtol=1e-6, atol=1e-9, mistakes=mistakes)
 
 
 # -- backward -----------------------------------------------------------------------------
@@ -300,17 +323,28 @@ def gradients_of(ctx, params, X, Y, activation: str) -> tuple[str, dict]:
     for key in PARAMS:
         got = as_array(f'{name}["{key}"]', found[key])
         if got.shape != params[key].shape:
-            hint = (" Sum the bias gradient over the batch (axis 0), not over the units."
-                    if key.startswith("b") and got.shape[:1] == (len(X),) else "")
             raise CheckFailed(f'{name}["{key}"]: expected the shape of {key}, {params[key].shape}, '
-                              f"found {got.shape}.{hint}")
+                              f"found {got.shape}.",
+                              BIAS_OVER_UNITS if key.startswith("b") and got.shape == (len(X),) else None)
     return name, found
 
 
-def backward_hint(found, expected, N: int, key: str, activation: str) -> str:
-    found, expected = np.asarray(found, dtype=float), np.asarray(expected, dtype=float)
-    if np.allclose(found, N * expected, rtol=1e-4):
-        return f" Your gradients are N = {N} times too large: use dl_dz2 = (y - Y) / N."
+def gradient_mistakes(params, X, Y, activation: str, expected: dict) -> dict:
+    """{key: [(Mistake, the gradient it gives), ...]} for the known backpropagation mistakes."""
+    ff = ref().forward(params, X, activation)
+    derivatives = (SIGMOID_AT_Z, SIGMOID_OF_A) if activation == "sigmoid" else (RELU_IS_RELU,)
+    wrong = {m: mistaken().backward_with(m.id, params, ff, X, Y) for m in derivatives}
+    return {k: [(GRADIENT_NO_MEAN, len(X) * np.asarray(expected[k]))] + [(m, g[k]) for m, g in wrong.items()]
+            for k in PARAMS}
+
+
+def expect_gradient(failure: str, found, mistakes, scale: float, key: str, activation: str) -> None:
+    """Fail with `failure`, naming the mistake `found` matches, or else a hint where to look."""
+    mistake = recognise(found, mistakes, rtol=1e-6, atol=1e-9 * scale)
+    raise CheckFailed(failure + ("" if mistake else backward_hint(key, activation)), mistake)
+
+
+def backward_hint(key: str, activation: str) -> str:
     if key in ("W1", "b1") and activation == "sigmoid":
         return " The layer-2 gradients are right: check the sigmoid's derivative, a1 * (1 - a1)."
     if key in ("W1", "b1"):
@@ -322,11 +356,13 @@ def backward_hint(found, expected, N: int, key: str, activation: str) -> str:
 def backward_finite_differences(ctx):
     params, X, Y, numeric = gradcheck_network()
     for activation in ACTIVATIONS:
+        mistakes = gradient_mistakes(params, X, Y, activation, numeric[activation])
         name, found = gradients_of(ctx, params, X, Y, activation)
         for key in ("W2", "b2", "W1", "b1"):
-            ok, message = compare_gradients(found[key], numeric[activation][key], tol=1e-6, name=f'{name}["{key}"]')
+            want = numeric[activation][key]
+            ok, message = compare_gradients(found[key], want, tol=1e-6, name=f'{name}["{key}"]')
             if not ok:
-                raise CheckFailed(message + backward_hint(found[key], numeric[activation][key], len(X), key, activation))
+                expect_gradient(message, found[key], mistakes[key], float(np.abs(want).max()), key, activation)
     return "relative error at most 1e-6 for every gradient entry, ReLU and sigmoid"
 
 
@@ -334,14 +370,15 @@ def backward_finite_differences(ctx):
 def backward_reference(ctx):
     params, X, Y = network(41, D=20, H=16, C=10, N=64)
     for activation in ACTIVATIONS:
-        name, found = gradients_of(ctx, params, X, Y, activation)
         expected = ref().backward(params, ref().forward(params, X, activation), X, Y, activation)
+        mistakes = gradient_mistakes(params, X, Y, activation, expected)
+        name, found = gradients_of(ctx, params, X, Y, activation)
         for key in ("W2", "b2", "W1", "b1"):
+            scale = float(np.abs(expected[key]).max())
             try:
-                expect_close(f'{name}["{key}"]', found[key], expected[key], rtol=1e-6,
-                             atol=1e-9 * float(np.abs(expected[key]).max()))
+                expect_close(f'{name}["{key}"]', found[key], expected[key], rtol=1e-6, atol=1e-9 * scale)
             except CheckFailed as failure:
-                raise CheckFailed(str(failure) + backward_hint(found[key], expected[key], len(X), key, activation)) from None
+                expect_gradient(str(failure), found[key], mistakes[key], scale, key, activation)
 
 
 # -- predict ------------------------------------------------------------------------------
@@ -351,13 +388,9 @@ def predict_labels(ctx):
     params, X, _ = network(51, D=20, H=16, C=10, N=40, bias_scale=1.0)
     for activation in ACTIVATIONS:
         name = f'predict(params, X, activation="{activation}") for 40 rows'
-        found = ctx.call("predict", params, X, activation=activation)
-        expected = ref().forward(params, X, activation)["y"].argmax(axis=1)
-        if isinstance(found, np.ndarray) and found.shape != (40,) and found.ndim == 1:
-            raise CheckFailed(f"{name}: expected shape (40,), found {found.shape}; take the argmax over "
-                              f"the classes (axis 1), one label per row.")
-        found = as_array(name, found, (40,))
-        expect_close(name, found, expected, rtol=0, atol=0)
+        probs = ref().forward(params, X, activation)["y"]  # (40, 10)
+        expect_close(name, ctx.call("predict", params, X, activation=activation), probs.argmax(axis=1),
+                     rtol=0, atol=0, mistakes=[(PREDICT_AXIS, probs.argmax(axis=0))])
 
 
 # -- training on MNIST --------------------------------------------------------------------
@@ -408,7 +441,7 @@ def train_history(ctx):
     ctx.record("loss_history", losses)
     if losses is None or len(losses) != 2:
         raise CheckFailed(f'{name}: history["loss"] should be a list of 2 numbers, one per epoch; '
-                          f"found {describe(losses)}.")
+                          f"found {describe(losses)}.", IGNORES_EPOCHS if losses and len(losses) == 10 else None)
     if not np.all(np.isfinite(losses)) or not losses[1] < losses[0]:
         raise CheckFailed(f'{name}: history["loss"] = {losses} should be finite and go down.')
     measured = ref().cross_entropy(ref().forward(params, X)["y"], Y)  # the loss after training

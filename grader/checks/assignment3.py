@@ -6,7 +6,9 @@ computed here on the CPU: `torch.nn.functional.scaled_dot_product_attention`, an
 `torch.nn.MultiheadAttention` loaded with the same weights (forward and autograd). Only the
 exact head split and merge come from the reference (recorded for student bundles).
 Tolerances: 1e-5 in float32, 1e-10 in float64, relative to the largest expected entry.
-When a result is wrong, the written-out math with one known mistake switched on says which.
+When a result is wrong, the recognisers compare it with what each known mistake (the
+catalogue below) gives, computed by the written-out math of solutions/assignment3/mistakes.py
+with that mistake switched on, and the message names the one it matches.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.assignments import get
-from grader.compare import as_array, as_float, describe, expect_close, expect_tuple
+from grader.compare import as_array, as_float, describe, expect_close, expect_tuple, recognise
 from grader.rubric import CheckFailed, Rubric
 
 rubric = Rubric()
@@ -25,6 +27,10 @@ rubric = Rubric()
 
 def ref():
     return get("assignment3").reference()
+
+
+def mistaken():
+    return get("assignment3").mistaken()
 
 TOL = {"float32": 1e-5, "float64": 1e-10}
 TIMEOUT = 30.0  # a child that runs on CUDA first pays for creating its context
@@ -58,10 +64,6 @@ def causal_mask() -> np.ndarray:
 
 
 # -- oracles and the written-out math -----------------------------------------------------
-
-def t64(array) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(array), dtype=torch.float64)
-
 
 def oracle(weights: dict, x, mask, dtype: str, dropout: float = 0.0, upstream=None):
     """torch.nn.MultiheadAttention in eval mode with the same weights: (output, probs, grads).
@@ -100,73 +102,76 @@ def oracle(weights: dict, x, mask, dtype: str, dropout: float = 0.0, upstream=No
     return output.detach().numpy(), probs.detach().numpy(), grads
 
 
-def probs_math(q, k, mask=None, *, scale="sqrt", softmax_dim=-1, invert_mask=False) -> torch.Tensor:
-    """softmax(q @ k^T / sqrt(d)) in float64, or one of the known mistakes."""
-    q, k = t64(q), t64(k)
-    d = q.shape[-1]
-    scores = torch.einsum("...id,...jd->...ij", q, k) / {"sqrt": math.sqrt(d), "d": d, "none": 1.0}[scale]
-    hidden = None if mask is None else torch.as_tensor(mask) == invert_mask  # where attending is not allowed
-    return torch.softmax(scores if hidden is None else torch.where(hidden, -math.inf, scores), dim=softmax_dim)
+# -- the catalogue of known mistakes ------------------------------------------------------
+
+M = rubric.mistake
+SCALE_BY_D = M("scale_by_d", "the scores are divided by d_k instead of sqrt(d_k)",
+               "divide q @ k^T by math.sqrt(d_k)")
+UNSCALED = M("unscaled_scores", "the scores are not scaled", "divide q @ k^T by math.sqrt(d_k)")
+SOFTMAX_OVER_QUERIES = M("softmax_over_queries", "the softmax is taken over the queries (dim -2)",
+                         "take it over the keys, dim=-1, so that each row of probs sums to 1")
+MASK_INVERTED = M("mask_inverted", "the mask is inverted: the scores are hidden where the mask is True",
+                  "True means attending is allowed (as in F.scaled_dot_product_attention): "
+                  "scores.masked_fill(~mask, float('-inf'))")
+MASK_AFTER_SOFTMAX = M("mask_after_softmax", "the mask is applied after the softmax, so the rows no longer sum to 1",
+                       "fill the masked scores with -inf before the softmax")
+VIEW_WITHOUT_PERMUTE = M("tp_attn_view_without_permute", "tp_attn views (B, S, H) straight as (B, nh, S, hd), "
+                         "without permute", "view to (B, S, nh, hd), then permute(0, 2, 1, 3)")
+MERGE_WRONG_PERMUTATION = M("merge_heads_wrong_permutation", "merge_heads permutes (0, 2, 3, 1), which puts the "
+                            "head size before the heads", "permute(0, 2, 1, 3) to (B, S, nh, hd), then reshape "
+                            "to (B, S, H)")
+MERGE_WITHOUT_PERMUTE = M("merge_heads_without_permute", "merge_heads reshapes (B, nh, S, hd) to (B, S, H) "
+                          "without permute", "permute(0, 2, 1, 3) to (B, S, nh, hd), then reshape to (B, S, H)")
+NO_OUTPUT_PROJECTION = M("no_output_projection", "forward returns merge_heads(probs @ v) without the output "
+                         "layer", "apply self.out to the merged heads")
+ONLY_OUTPUT = M("forward_returns_only_output", "forward returns only the output, not (output, probs)",
+                "return self.out(...), probs")
+DROPOUT_IN_EVAL = M("dropout_in_eval_mode", "dropout acts in eval mode",
+                    "use nn.Dropout, or F.dropout(probs, p, training=self.training)")
+PROBS_BEFORE_DROPOUT = M("probs_returned_before_dropout", "forward returns the probabilities from before dropout",
+                         "return the probabilities after dropout, the ones that multiply v")
+DROPOUT_ON_OUTPUT = M("dropout_on_the_output", "dropout is applied to the output instead of to the probabilities",
+                      "apply dropout to probs, before probs @ v")
+DROPOUT_NOT_SCALED = M("dropout_not_scaled", "dropout zeroes probabilities without scaling the rest by 1 / (1 - p)",
+                       "use nn.Dropout(p), which scales the kept values")
+NO_VALUE_ERROR = M("no_value_error", "MultiHeadSelfAttention accepts a hidden size that num_heads does not divide",
+                   "raise ValueError in __init__ when hidden_size % num_heads != 0")
+
+SDPA_MISTAKES = ((SCALE_BY_D, {"scale": "d"}), (UNSCALED, {"scale": "none"}),
+                 (SOFTMAX_OVER_QUERIES, {"softmax_dim": -2}), (MASK_INVERTED, {"invert_mask": True}),
+                 (MASK_AFTER_SOFTMAX, {"mask_after_softmax": True}))
+MHSA_MISTAKES = SDPA_MISTAKES + ((VIEW_WITHOUT_PERMUTE, {"split": "view"}),
+                                 (MERGE_WRONG_PERMUTATION, {"merge": "wrong"}),
+                                 (MERGE_WITHOUT_PERMUTE, {"merge": "view"}),
+                                 (NO_OUTPUT_PROJECTION, {"project": False}))
 
 
-def split_math(t: torch.Tensor, split="heads") -> torch.Tensor:
-    """(B, S, H) -> (B, nh, S, hd), head h holding features h*hd..(h+1)*hd-1; split="view":
-    the right shape without the permute."""
-    return t.reshape(B, NH, S, HD) if split == "view" else torch.stack(t.split(HD, dim=-1), dim=1)
-
-
-def merge_math(t: torch.Tensor, merge="heads") -> torch.Tensor:
-    """(B, nh, S, hd) -> (B, S, H), the heads side by side; merge="wrong": permute(0, 2, 3, 1)."""
-    return t.permute(0, 2, 3, 1).reshape(B, S, H) if merge == "wrong" else torch.cat(t.unbind(1), dim=-1)
-
-
-def linear_math(weights: dict, name: str, t: torch.Tensor) -> torch.Tensor:
-    return t @ t64(weights[name]["weight"]).T + t64(weights[name]["bias"])
-
-
-def mhsa_math(weights, x, mask=None, *, split="heads", merge="heads", project=True, probs=None, **mistake):
-    """Multi-head self-attention written out in float64: (output, probs). Keywords switch on
-    one known mistake; `probs` given replaces the computed probabilities."""
-    x = t64(x)
-    q, k, v = (split_math(linear_math(weights, n, x), split) for n in LAYERS[:3])
-    probs = probs_math(q, k, mask, **mistake) if probs is None else t64(probs)
-    merged = merge_math(probs @ v, merge)
-    return linear_math(weights, "out", merged) if project else merged, probs
-
-
-SDPA_MISTAKES = (
-    ({"scale": "d"}, "The scores look divided by d_k; the scale is 1/sqrt(d_k)."),
-    ({"scale": "none"}, "The scores look unscaled; divide q @ k^T by sqrt(d_k)."),
-    ({"softmax_dim": -2}, "The softmax looks taken over the queries (dim -2); take it over the "
-                          "keys, the last dim, so that each row of probs sums to 1."),
-    ({"invert_mask": True}, "The mask looks inverted: True means attending is ALLOWED (the convention of "
-                            "F.scaled_dot_product_attention), so hide the scores where the mask is False."),
-)
-MHSA_MISTAKES = SDPA_MISTAKES + (
-    ({"split": "view"}, "tp_attn looks like a view straight to (B, nh, S, hd) without permute; view to "
-                        "(B, S, nh, hd), then permute(0, 2, 1, 3)."),
-    ({"merge": "wrong"}, "merge_heads looks like it permutes the wrong dims; (B, nh, S, hd) -> "
-                         "permute(0, 2, 1, 3) -> (B, S, nh, hd) -> reshape to (B, S, H)."),
-    ({"project": False}, "The output looks like merge_heads(probs @ v) without the output layer; "
-                         "apply self.out to it."),
-)
+def self_attention(weights, x, mask=None, **mistake):
+    """(output, probs) of the written-out math (float64) with one known mistake switched on,
+    or none: `probs=` given replaces the probabilities."""
+    return mistaken().self_attention(weights, x, mask, heads=NH, **mistake)
 
 
 # -- comparing ----------------------------------------------------------------------------
 
-def matches(found: np.ndarray, wrong, dtype: str) -> bool:
-    wrong = np.asarray(wrong, dtype=float)
-    if found.shape != wrong.shape:
-        return False
-    tol = TOL[dtype]
-    scale = max(1.0, float(np.nanmax(np.abs(wrong), initial=0.0)))
-    return bool(np.allclose(found.astype(float), wrong, rtol=tol, atol=tol * scale, equal_nan=True))
+def recognised(found, mistakes, dtype: str):
+    """The first of `mistakes` ((Mistake, what it gives), ...) `found` matches within TOL[dtype]."""
+    for mistake, wrong in mistakes:
+        wrong = np.asarray(wrong, dtype=float)
+        scale = max(1.0, float(np.nanmax(np.abs(wrong), initial=0.0)))
+        if recognise(found, [(mistake, wrong)], rtol=TOL[dtype], atol=TOL[dtype] * scale):
+            return mistake
+    return None
+
+
+def matches(found, wrong, dtype: str) -> bool:
+    return recognised(found, [(True, wrong)], dtype) is not None
 
 
 def judge(name: str, found, expected, dtype: str, mistakes=()) -> float:
     """`found` has the shape and dtype of `expected` and equals it within TOL[dtype] (relative
-    to its largest entry); on failure the first of `mistakes` ((what it gives, why)) whose
-    result `found` matches is named. Returns the largest error."""
+    to its largest entry); on failure the first of `mistakes` ((Mistake, what it gives), ...)
+    whose result `found` matches is named. Returns the largest error."""
     expected = np.asarray(expected, dtype=float)
     found = as_array(name, found, expected.shape)
     if found.dtype != np.dtype(dtype):
@@ -177,8 +182,7 @@ def judge(name: str, found, expected, dtype: str, mistakes=()) -> float:
     try:
         expect_close(name, found, expected, rtol=tol, atol=tol * max(1.0, float(np.abs(expected).max())))
     except CheckFailed as failure:
-        why = next((why for wrong, why in mistakes if matches(found, wrong, dtype)), "")
-        raise CheckFailed(f"{failure} {why}".strip()) from None
+        raise CheckFailed(str(failure), recognised(found, mistakes, dtype)) from None
     return float(np.abs(found - expected).max())
 
 
@@ -200,13 +204,9 @@ def tp_attn_split(ctx):
     found = ctx.probe("tp_attn", nh * hd, nh, x, device=ctx.device,
                       label=f"MultiHeadSelfAttention({nh * hd}, {nh}).tp_attn(x)")
     name = f"tp_attn(x) for x of shape {x.shape} and {nh} heads"
-    found = as_array(name, found, (b, nh, s, hd))
     expected = np.asarray(ref().MultiHeadSelfAttention(nh * hd, nh).tp_attn(torch.as_tensor(x)))
-    if np.array_equal(found, x.reshape(b, nh, s, hd)):
-        raise CheckFailed(f"{name}: the shape is right but head h holds the sequence positions, not the "
-                          f"features h*hd..(h+1)*hd-1 of each position: a view straight to (B, nh, S, hd) "
-                          f"without permute. View to (B, S, nh, hd), then permute(0, 2, 1, 3).")
-    expect_close(name, found, expected, rtol=0, atol=0)
+    expect_close(name, found, expected, rtol=0, atol=0,
+                 mistakes=[(VIEW_WITHOUT_PERMUTE, x.reshape(b, nh, s, hd))])  # head h holds positions
 
 
 @rubric.check("merge_heads.inverse", "merge_heads turns (B, nh, S, hd) back into (B, S, H)", 2, timeout=TIMEOUT)
@@ -216,15 +216,10 @@ def merge_heads_inverse(ctx):
     found = ctx.probe("merge_heads", nh * hd, nh, y, device=ctx.device,
                       label=f"MultiHeadSelfAttention({nh * hd}, {nh}).merge_heads(y)")
     name = f"merge_heads(y) for y of shape {y.shape}"
-    found = as_array(name, found, (b, s, nh * hd))
     expected = np.asarray(ref().MultiHeadSelfAttention(nh * hd, nh).merge_heads(torch.as_tensor(y)))
-    wrong = {"without permute": y.reshape(b, s, nh * hd),
-             "with permute(0, 2, 3, 1), which puts the head size before the heads": y.transpose(0, 2, 3, 1).reshape(b, s, nh * hd)}
-    for what, value in wrong.items():
-        if np.array_equal(found, value):
-            raise CheckFailed(f"{name}: the shape is right but the entries are reshaped {what}; "
-                              f"permute(0, 2, 1, 3) to (B, S, nh, hd), then reshape to (B, S, H).")
-    expect_close(name, found, expected, rtol=0, atol=0)
+    expect_close(name, found, expected, rtol=0, atol=0,
+                 mistakes=[(MERGE_WITHOUT_PERMUTE, y.reshape(b, s, nh * hd)),
+                           (MERGE_WRONG_PERMUTATION, y.transpose(0, 2, 3, 1).reshape(b, s, nh * hd))])
 
 
 # -- scaled_dot_product_attention against F.scaled_dot_product_attention ------------------
@@ -236,16 +231,20 @@ def qkv(seed: int):
     return tuple(normal(seed + i, *shape) for i, shape in enumerate(QKV))
 
 
+def sdpa_mistakes(q, k, mask) -> list:
+    """[(Mistake, the probabilities it gives), ...] for the mistakes of scaled dot-product attention."""
+    return [(m, mistaken().attention_probs(q, k, mask, **switch)) for m, switch in SDPA_MISTAKES]
+
+
 def judge_sdpa(ctx, q, k, v, mask, dtype: str, what: str) -> None:
     label = f"scaled_dot_product_attention(q, k, v, {what}) in {dtype}"
     out, probs = pair(label, ctx.probe("sdpa", q, k, v, mask, dtype, device=ctx.device, label=label))
     tq, tk, tv = (torch.as_tensor(a, dtype=getattr(torch, dtype)) for a in (q, k, v))
     attn_mask = None if mask is None else torch.as_tensor(mask)
     expected_out = F.scaled_dot_product_attention(tq, tk, tv, attn_mask=attn_mask).numpy()
-    variants = [(probs_math(q, k, mask, **kw).numpy(), why) for kw, why in SDPA_MISTAKES]
-    judge(f"probs of {label}", probs, probs_math(q, k, mask).numpy(), dtype, variants)
-    judge(f"out of {label}", out, expected_out, dtype,
-          [(wrong @ v, why) for wrong, why in variants])
+    variants = sdpa_mistakes(q, k, mask)
+    judge(f"probs of {label}", probs, mistaken().attention_probs(q, k, mask), dtype, variants)
+    judge(f"out of {label}", out, expected_out, dtype, [(m, wrong @ v) for m, wrong in variants])
 
 
 @rubric.check("sdpa.no_mask", "scaled_dot_product_attention equals F.scaled_dot_product_attention", 3,
@@ -280,7 +279,8 @@ def sdpa_masked_zero(ctx):
         index = tuple(int(i) for i in np.argwhere(leaked)[0])
         raise CheckFailed(f"probs at masked positions must be exactly 0; found {probs[index]:.3g} at index "
                           f"{index} ({int(leaked.sum())} of {int(hidden.sum())} masked entries are not 0). "
-                          f"Fill the masked scores with -inf or torch.finfo(dtype).min before the softmax.")
+                          f"Fill the masked scores with -inf or torch.finfo(dtype).min before the softmax.",
+                          recognised(probs, sdpa_mistakes(q, k, mask), "float32"))
 
 
 # -- MultiHeadSelfAttention: construction -------------------------------------------------
@@ -312,7 +312,8 @@ def mhsa_value_error(ctx):
         if raised is None or "ValueError" not in raised:
             found = "no exception" if raised is None else raised[0]
             raise CheckFailed(f"MultiHeadSelfAttention({hidden}, {heads}) should raise ValueError "
-                              f"({hidden} is not a multiple of {heads}), found {found}.")
+                              f"({hidden} is not a multiple of {heads}), found {found}.",
+                              NO_VALUE_ERROR if raised is None else None)
 
 
 # -- MultiHeadSelfAttention against nn.MultiheadAttention -----------------------------------
@@ -323,13 +324,17 @@ def run_mhsa(ctx, weights, x, mask, dtype, *, dropout=0.0, train=False, upstream
             f"{', training mode' if train else ''}"
     found = ctx.probe("mhsa", H, NH, dropout, weights, x, mask, dtype, device=ctx.device, train=train,
                       upstream=upstream, label=label)
-    return pair(label, found["result"]), found["grads"], label
+    result = found["result"]
+    if isinstance(result, np.ndarray) and result.shape == (B, S, H):
+        raise CheckFailed(f"{label}: expected a tuple (output, probs), found only an array of shape {result.shape}.",
+                          ONLY_OUTPUT)
+    return pair(label, result), found["grads"], label
 
 
 def mistakes_of(weights, x, mask) -> tuple[list, list]:
-    """The known mistakes as ((output, why), ...) and ((probs, why), ...)."""
-    variants = [(mhsa_math(weights, x, mask, **kw), why) for kw, why in MHSA_MISTAKES]
-    return [(o, why) for (o, _), why in variants], [(p, why) for (_, p), why in variants]
+    """The known mistakes as [(Mistake, output), ...] and [(Mistake, probs), ...]."""
+    variants = [(m, self_attention(weights, x, mask, **switch)) for m, switch in MHSA_MISTAKES]
+    return [(m, o) for m, (o, _) in variants], [(m, p) for m, (_, p) in variants]
 
 
 def judge_mhsa(ctx, seed: int, mask, what: str, dtypes=("float64", "float32")) -> None:
@@ -389,8 +394,7 @@ def mhsa_dropout_eval(ctx):
     kept = probs != 0
     if not kept.all() and matches(probs[kept], expected_probs[kept] / (1 - p), "float64"):
         raise CheckFailed(f"probs of {label}: {int((~kept).sum())} of {kept.size} are 0 and the rest scaled by "
-                          f"1/(1 - p): dropout acts in eval mode (model.eval()). Use nn.Dropout, or "
-                          f"F.dropout(probs, p, training=self.training).")
+                          f"1/(1 - p), in eval mode (model.eval()).", DROPOUT_IN_EVAL)
     judge(f"probs of {label}", probs, expected_probs, "float64", probs_)
     judge(f"output of {label}", out, expected_out, "float64", outputs)
 
@@ -401,18 +405,31 @@ def mhsa_dropout_train(ctx):
     p, weights, x = 0.5, layer_weights(100), normal(101, B, S, H)
     (out, probs), _, label = run_mhsa(ctx, weights, x, None, "float64", dropout=p, train=True)
     probs = as_array(f"probs of {label}", probs, (B, NH, S, S))
-    _, expected_probs, _ = oracle(weights, x, None, "float64")
+    expected_out, expected_probs, _ = oracle(weights, x, None, "float64")
     dropped = probs == 0
     ctx.record("dropped_fraction", float(dropped.mean()))
     if not 0.25 <= dropped.mean() <= 0.75:
+        mistake = dropout_elsewhere(out, expected_out) if not dropped.any() else None
+        advice = "" if mistake else (" Apply dropout to the probabilities in training mode and return those: "
+                                     "the probabilities after dropout, the ones that multiply v.")
         raise CheckFailed(f"probs of {label}: expected about half of them 0 (dropout p={p} on the probabilities), "
-                          f"found {dropped.mean():.0%}. Apply dropout to the probabilities in training mode "
-                          f"and return those: the probabilities after dropout, the ones that multiply v.")
+                          f"found {dropped.mean():.0%}.{advice}", mistake)
     kept = probs[~dropped]
     if matches(kept, expected_probs[~dropped], "float64"):
         raise CheckFailed(f"probs of {label}: the kept probabilities are not scaled; dropout divides them by "
-                          f"1 - p = {1 - p:g} (nn.Dropout does).")
+                          f"1 - p = {1 - p:g}.", DROPOUT_NOT_SCALED)
     judge(f"the kept probs of {label} (eval-mode probs / (1 - p))", kept, expected_probs[~dropped] / (1 - p),
           "float64")
     judge(f"output of {label}, computed from the probs it returned as out(merge_heads(probs @ v))", out,
-          mhsa_math(weights, x, probs=probs)[0].numpy(), "float64")
+          self_attention(weights, x, probs=probs)[0], "float64")
+
+
+def dropout_elsewhere(out, eval_out):
+    """Which mistake a training-mode output shows when no probability was dropped: many exact
+    zeros (dropout on the output), or a result unlike eval mode (dropout before probs @ v)."""
+    out = np.asarray(out, dtype=float) if isinstance(out, np.ndarray) else None
+    if out is None or out.shape != eval_out.shape:
+        return None
+    if 0.25 <= np.mean(out == 0) <= 0.75:
+        return DROPOUT_ON_OUTPUT
+    return None if matches(out, eval_out, "float64") else PROBS_BEFORE_DROPOUT

@@ -7,7 +7,7 @@ import pytest
 from grader import assignments
 from grader.grade import grade_submission
 from tests.assignment1.corpus import BROKEN, CORRECT, MISTAKES
-from tests.support import assert_full_marks, failing, grade, write_mutant
+from tests.support import assert_full_marks, assert_mistake, failing, grade, write_mutant
 
 A1 = assignments.get("assignment1")
 HERE = Path(__file__).parent
@@ -32,9 +32,7 @@ def test_stub_scores_zero_with_not_implemented_everywhere(data_dir):
 def test_mistake_fails_exactly_the_checks_it_breaks(name, tmp_path, data_dir):
     mutant = MISTAKES[name]
     report = grade("assignment1", write_mutant("assignment1", mutant, tmp_path / name), data_dir)
-    assert failing(report) == mutant.breaks
-    assert report.score == report.max_score - sum(c.max_points for c in report.checks if c.id in mutant.breaks)
-    assert all(c.status == "failed" and c.message for c in report.checks if c.id in mutant.breaks)
+    assert_mistake(report, name, mutant.breaks)
 
 
 @pytest.mark.parametrize("name", sorted(CORRECT))

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from grader import assignments
-from tests.assignment2.corpus import CORRECT, HINTS, MISTAKES
-from tests.support import assert_full_marks, failing, grade, write_mutant
+from tests.assignment2.corpus import CORRECT, MISTAKES, UNNAMED
+from tests.support import assert_full_marks, assert_mistake, failing, grade, write_mutant
 
 A2 = assignments.get("assignment2")
 HERE = Path(__file__).parent
@@ -32,16 +32,18 @@ def test_stub_scores_zero_with_not_implemented_everywhere(data_dir):
 
 
 @pytest.mark.parametrize("name", sorted(MISTAKES))
-def test_mistake_fails_exactly_the_checks_it_breaks(name, tmp_path, data_dir):
+def test_mistake_fails_exactly_the_checks_it_breaks_and_is_named(name, tmp_path, data_dir):
     mutant = MISTAKES[name]
     report = grade("assignment2", write_mutant("assignment2", mutant, tmp_path / name), data_dir)
-    assert failing(report) == mutant.breaks, [c.message for c in report.checks if not c.passed]
-    assert report.score == report.max_score - sum(c.max_points for c in report.checks if c.id in mutant.breaks)
-    # a wrong value fails; a train that crashes on a wrong gradient shape is an error
-    assert all(c.status in ("failed", "error") and c.message for c in report.checks if c.id in mutant.breaks)
-    if name in HINTS:  # the message names the mistake, not only that something is off
-        check_id, words = HINTS[name]
-        assert words in next(c for c in report.checks if c.id == check_id).message
+    assert_mistake(report, name, mutant.breaks)
+
+
+def test_a_mistake_no_recogniser_knows_fails_its_checks_without_a_diagnosis(tmp_path, data_dir):
+    mutant = UNNAMED["train_learning_rate_too_small"]
+    report = grade("assignment2", write_mutant("assignment2", mutant, tmp_path / "lr"), data_dir)
+    assert failing(report) == mutant.breaks
+    assert "at least 0.95 is needed" in next(c.message for c in report.checks if c.id == "train.relu")
+    assert not any(c.diagnosis for c in report.checks)
 
 
 @pytest.mark.parametrize("name", sorted(CORRECT))

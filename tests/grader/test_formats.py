@@ -18,14 +18,14 @@ from grader.formats.gradescope import results
 from grader.formats.view import HIDDEN_NOTICE
 from grader.i18n import localized
 from tests.assignment1.corpus import MISTAKES as A1_MISTAKES
-from tests.assignment2.corpus import MISTAKES as A2_MISTAKES
+from tests.assignment2.corpus import UNNAMED as A2_UNNAMED
 from tests.assignment3.corpus import MISTAKES as A3_MISTAKES
 from tests.support import grade, write_mutant
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "grader" / "schemas" / "gradescope.schema.json").read_text())
 MISTAKE = {"assignment1": A1_MISTAKES["bias_column_last"],
-           "assignment2": A2_MISTAKES["train_learning_rate_too_small"],
+           "assignment2": A2_UNNAMED["train_learning_rate_too_small"],
            "assignment3": A3_MISTAKES["softmax_over_queries"][0]}
 PICTURES = {"assignment1": 1, "assignment2": 2, "assignment3": 1}  # with the hidden checks shown
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

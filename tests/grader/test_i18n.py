@@ -72,3 +72,11 @@ def test_unknown_text_falls_back_to_english_and_english_is_unchanged():
     assert translate("something the catalog has never seen", "ko") == "something the catalog has never seen"
     assert translate("`mae` is not implemented yet (it raises NotImplementedError).", "en") == \
         "`mae` is not implemented yet (it raises NotImplementedError)."
+
+
+@pytest.mark.parametrize("aid", IDS)
+def test_every_known_mistake_is_named_in_korean(aid):
+    for mistake in assignments.get(aid).rubric.mistakes.values():
+        what, fix = translation(mistake.what, "ko"), translation(mistake.fix, "ko")
+        assert what and fix and what != mistake.what and fix != mistake.fix, mistake.id
+        assert translation(mistake.text, "ko") == f"예상되는 실수: {what}. 고치는 법: {fix}."

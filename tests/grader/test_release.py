@@ -51,10 +51,20 @@ def test_no_hidden_check_is_in_the_bundle(bundle):
         assert f'"{check_id}"' not in text
 
 
-def course_check(out: Path, assignment_id: str, data_dir) -> subprocess.CompletedProcess:
+# Runs Python with only the bundle's own `grader`: the editable install of the repository
+# would otherwise supply any module the bundle lacks.
+BUNDLE_ONLY = ("import runpy, sys; sys.meta_path[:] = [f for f in sys.meta_path if '__editable__' not in "
+               "type(f).__module__]; sys.argv[0] = 'course'; ")
+
+
+def in_bundle(out: Path, data_dir, code: str, *args) -> subprocess.CompletedProcess:
     env = dict(os.environ, COURSE_DATA_DIR=str(Path(data_dir).resolve()), PYTHONPATH=str(out))
-    result = subprocess.run([sys.executable, "-m", "grader.cli", "check", assignment_id],
-                            cwd=out, env=env, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-c", BUNDLE_ONLY + code, *args], cwd=out, env=env,
+                          capture_output=True, text=True)
+
+
+def course_check(out: Path, assignment_id: str, data_dir) -> subprocess.CompletedProcess:
+    result = in_bundle(out, data_dir, "runpy.run_module('grader.cli', run_name='__main__')", "check", assignment_id)
     assert "Traceback" not in result.stderr, result.stderr
     return result
 
@@ -70,12 +80,13 @@ def test_course_check_runs_inside_the_bundle(bundle, data_dir):
     assert f"total: {visible:g} / {visible:g}" in done.stdout, done.stdout
 
 
-def test_the_bundle_runs_its_own_grader(bundle):
+def test_the_bundle_runs_its_own_grader(bundle, data_dir):
     assignment_id, out = bundle
-    env = dict(os.environ, PYTHONPATH=str(out))
-    where = subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"], cwd=out,
-                           env=env, capture_output=True, text=True).stdout
-    assert where.startswith(str(out))
+    modules = ("import grader.cli, grader.grade, grader.formats, grader.i18n, grader.course_file; "
+               "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.startswith('grader')))")
+    run = in_bundle(out, data_dir, modules)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() and all(path.startswith(str(out)) for path in run.stdout.split())
     assert json.loads((out / "grader" / "bundle.json").read_text()) == {"assignments": [assignment_id]}
 
 
@@ -147,3 +158,30 @@ def test_recording_reaches_the_reference_even_when_a_rubric_cached_its_answers(t
     release.record_visible(assignments.get("assignment2"), tmp_path)
     store = oracle.load(tmp_path, "assignment2")
     assert oracle.key("ref.init_params", (6, 5, 4), {"seed": 0}) in store  # gradcheck_network's first try
+
+
+DIAGNOSED = {"assignment1": "r2_around_prediction_mean", "assignment2": "sigmoid_derivative_at_z",
+             "assignment3": "scale_by_d"}  # each named by a recogniser that needs the mistakes module
+
+
+def test_the_bundle_names_a_mistake_as_the_instructor_grader_does(bundle, tmp_path, data_dir):
+    """The written-out mistakes stay out of the bundle; their recorded values name the mistake."""
+    from grader import selftest
+    assignment_id, out = bundle
+    name = DIAGNOSED[assignment_id]
+    folder = write_mutant(assignment_id, selftest.corpus(assignment_id)[0][name], tmp_path / name)
+    script = ("import json; from grader import assignments; from grader.grade import grade_submission; "
+              "r = grade_submission(assignments.get(sys.argv[1]), sys.argv[2], visible_only=True); "
+              "print(json.dumps({c.id: c.diagnosis for c in r.checks}))")
+    run = in_bundle(out, data_dir, script, assignment_id, str(folder))
+    assert run.returncode == 0, run.stderr
+    found = json.loads(run.stdout)
+    here = support_grade(assignment_id, folder, data_dir)
+    assert found == {c.id: c.diagnosis for c in here.checks if c.visibility == "visible"}
+    assert name in found.values()
+    assert not (out / "grader" / "selftest").exists()
+
+
+def support_grade(assignment_id, folder, data_dir):
+    from tests.support import grade
+    return grade(assignment_id, folder, data_dir)

@@ -1,0 +1,31 @@
+"""Submissions made from the reference solution by textual edits."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import assignments
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """The reference with textual `edits` (old -> new, each old found exactly once) applied;
+    `breaks` names exactly the checks the mistake must fail."""
+    edits: tuple[tuple[str, str], ...]
+    breaks: frozenset[str]
+    files: dict = field(default_factory=dict)  # extra or replaced files: name -> text
+
+
+def write_mutant(assignment_id: str, mutant: Mutant, folder: Path) -> Path:
+    """Write the mutated module (and any extra files) into `folder`; the folder."""
+    assignment = assignments.get(assignment_id)
+    source = (assignment.solution_dir / f"{assignment.module}.py").read_text()
+    for old, new in mutant.edits:
+        if source.count(old) != 1:
+            raise ValueError(f"edit target {old!r} must occur exactly once in the reference of {assignment_id}")
+        source = source.replace(old, new)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{assignment.module}.py").write_text(source)
+    for name, text in mutant.files.items():
+        (folder / name).write_text(text)
+    return folder
