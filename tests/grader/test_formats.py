@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "grader" / "schemas" / "gradescope.schema.json").read_text())
 MISTAKE = {"assignment1": A1_MISTAKES["bias_column_last"],
            "assignment2": A2_UNNAMED["train_learning_rate_too_small"],
-           "assignment3": A3_MISTAKES["softmax_over_queries"][0]}
+           "assignment3": A3_MISTAKES["softmax_over_queries"]}
 PICTURES = {"assignment1": 1, "assignment2": 2, "assignment3": 1}  # with the hidden checks shown
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
