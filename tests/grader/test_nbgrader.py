@@ -18,10 +18,11 @@ from grader.grade import grade_submission
 BIN = Path(sys.executable).parent
 IDS = sorted(assignments.ASSIGNMENTS)
 pytestmark = pytest.mark.slow
+DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data").resolve()
 
 
 def nbgrader(course: Path, *args):
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", COURSE_DATA_DIR=str(DATA_DIR))
     result = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
@@ -30,7 +31,7 @@ def nbgrader(course: Path, *args):
 @pytest.fixture(scope="module", params=IDS)
 def course(request, tmp_path_factory, data_dir):
     assignment_id = request.param
-    os.environ["COURSE_DATA_DIR"] = str(Path(data_dir).resolve())
+    assert Path(data_dir).resolve() == DATA_DIR
     course = tmp_path_factory.mktemp("nbgrader")
     nbgrader_export.main(assignment_id=assignment_id, course_dir=course)
     nbgrader(course, "generate_assignment", assignment_id)

@@ -147,13 +147,12 @@ def test_recorded_answers_are_snapshots_that_checks_cannot_alter():
     assert replay.params()["b"].tolist() == [0.0, 0.0]
 
 
-def test_recording_reaches_the_reference_even_when_a_rubric_cached_its_answers(tmp_path, data_dir):
+def test_recording_reaches_the_reference_even_when_a_rubric_cached_its_answers(tmp_path, data_dir, monkeypatch):
     """assignment 2 caches its gradient-check network (lru_cache); a recording made in this
     process would miss the reference calls behind it, so it is made in a fresh one."""
-    import os
     from grader import oracle
     from grader.checks import assignment2
-    os.environ.setdefault("COURSE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("COURSE_DATA_DIR", str(data_dir))
     assignment2.gradcheck_network()  # warm the cache with the real reference
     release.record_visible(assignments.get("assignment2"), tmp_path)
     store = oracle.load(tmp_path, "assignment2")
