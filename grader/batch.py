@@ -147,8 +147,13 @@ def main(*, assignment_id: str, submissions: Path, gradebook: Path, workers: int
                 todo.append((s, digest))
         options = {"data_dir": data_dir, "time_scale": time_scale,
                    "settings": course_file.load(course_file_path).get(assignment.id)}
-        with _completed(assignment.id, todo, options, workers, cluster) as done:
-            _collect(done, book, run_id, summary, progress, f"grading {assignment.id}", len(todo))
+        try:
+            with _completed(assignment.id, todo, options, workers, cluster) as done:
+                _collect(done, book, run_id, summary, progress, f"grading {assignment.id}", len(todo))
+        except CourseError:  # e.g. a cluster worker lacks the data: nothing was graded
+            if not resume:
+                book.drop_run_if_empty(run_id)
+            raise
         if not summary.failed:
             book.finish_run(run_id)
             summary.finished = True

@@ -83,6 +83,12 @@ class Gradebook:
                               (assignment,)).fetchone()
         return row[0]
 
+    def drop_run_if_empty(self, run_id: int) -> None:
+        """Forget a run that graded nothing (e.g. its cluster could not start)."""
+        with self.db:
+            self.db.execute("DELETE FROM runs WHERE run_id = ? AND NOT EXISTS "
+                            "(SELECT 1 FROM grades WHERE grades.run_id = runs.run_id)", (run_id,))
+
     def finish_run(self, run_id: int) -> None:
         self.db.execute("UPDATE runs SET finished_at = ? WHERE run_id = ?", (_now(), run_id))
 

@@ -216,6 +216,8 @@ def test_a_worker_without_the_data_dir_stops_the_batch_before_grading(klass, clu
                in message
     assert "leave --data-dir out and set COURSE_DATA_DIR on each worker" in message
     assert rows_per_student(tmp_path / "gb.sqlite") == {}
+    with sqlite3.connect(tmp_path / "gb.sqlite") as db:  # and no empty run left for --resume to find
+        assert db.execute("SELECT count(*) FROM runs").fetchone() == (0,)
 
 
 def test_a_worker_with_another_grader_version_is_named_with_the_fix(klass, cluster, tmp_path, data_dir, monkeypatch):
