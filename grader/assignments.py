@@ -21,6 +21,7 @@ class Assignment:
     title: str
     module: str  # the file students edit, without .py
     preload: tuple[str, ...]  # imported once by the sandbox worker before forking
+    datasets: tuple[str, ...] = ()  # the course datasets its rubric reads
 
     @property
     def stub_dir(self) -> Path:
@@ -80,9 +81,9 @@ def _load(name: str, path: Path):
 
 ASSIGNMENTS = {a.id: a for a in (
     Assignment("assignment1", "Linear regression with the normal equation (PM10 -> PM2.5)",
-               "linear_regression", ("numpy", "pandas")),
+               "linear_regression", ("numpy", "pandas"), ("air_quality",)),
     Assignment("assignment2", "A two-layer network with hand-written backpropagation (NumPy, MNIST)",
-               "two_layer_net", ("numpy",)),
+               "two_layer_net", ("numpy",), ("mnist",)),
     Assignment("assignment3", "Multi-head self-attention in PyTorch", "attention", ("numpy", "torch")),
 )}
 

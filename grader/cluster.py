@@ -27,7 +27,6 @@ INSTALL_HINT = "install the cluster extra: pip install 'course-grader[cluster]'"
 LOCAL = "local:"
 WORKERS_TIMEOUT_S = 60.0
 CONNECT_TIMEOUT_S = 20.0
-DATASETS_OF = {"assignment1": ("air_quality",), "assignment2": ("mnist",)}  # what each rubric reads
 NO_GPU_WORKER = "graded on the CPU: the Dask cluster has no worker with a GPU resource"
 
 
@@ -103,7 +102,7 @@ def problems(needs: Needs) -> list[str]:
         found.append(f"the --data-dir folder {needs.data_dir} does not exist there; make it reachable at that "
                      f"path on every worker (a shared file system), or leave --data-dir out and set "
                      f"{store.DATA_DIR_ENV} on each worker")
-    for name in DATASETS_OF.get(assignment.id, ()):
+    for name in assignment.datasets:
         try:
             store.locate(DATASETS[name], needs.data_dir)
         except CourseError as err:

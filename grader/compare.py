@@ -34,17 +34,19 @@ def as_float(name: str, found) -> float:
     raise CheckFailed(f"{name}: expected a float, found {describe(found)}.")
 
 
+def same(found, wrong, *, rtol: float, atol: float = 0.0) -> bool:
+    """`found` is numbers of the shape of `wrong`, equal within the tolerances, NaN where it has NaN."""
+    try:
+        found, wrong = np.asarray(found, dtype=float), np.asarray(wrong, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return found.shape == wrong.shape and bool(np.allclose(found, wrong, rtol=rtol, atol=atol, equal_nan=True))
+
+
 def recognise(found, mistakes, *, rtol: float, atol: float = 0.0) -> Mistake | None:
     """The first of `mistakes` ((Mistake, the result that mistake gives), ...) whose result
-    `found` equals: same shape, within the tolerances, NaN where it has NaN."""
-    for mistake, wrong in mistakes:
-        try:
-            got, wrong = np.asarray(found, dtype=float), np.asarray(wrong, dtype=float)
-        except (TypeError, ValueError):
-            continue
-        if got.shape == wrong.shape and np.allclose(got, wrong, rtol=rtol, atol=atol, equal_nan=True):
-            return mistake
-    return None
+    `found` is the `same` as."""
+    return next((mistake for mistake, wrong in mistakes if same(found, wrong, rtol=rtol, atol=atol)), None)
 
 
 def expect_close(name: str, found, expected, *, rtol: float, atol: float = 0.0, mistakes=()) -> None:

@@ -80,38 +80,33 @@ def air_frame() -> pd.DataFrame:
     return frame
 
 
-def same_frame(found, expected: pd.DataFrame) -> bool:
-    try:
-        expect_frame("", found, expected)
-    except CheckFailed:
-        return False
-    return True
-
-
-def expect_frame(name: str, found, expected: pd.DataFrame, mistakes=()) -> None:
-    """Same columns in the same order, same rows in the same order (the index may differ);
-    on failure, the first of `mistakes` ((Mistake, frame), ...) that `found` equals is named."""
-    if mistakes:
-        try:
-            expect_frame(name, found, expected)
-        except CheckFailed as failure:
-            raise CheckFailed(str(failure), next((m for m, wrong in mistakes if same_frame(found, wrong)), None))
-        return
+def frame_difference(name: str, found, expected: pd.DataFrame) -> str:
+    """How `found` differs from `expected` (columns and rows in order; the index may differ),
+    or "" when it does not."""
     if not isinstance(found, pd.DataFrame):
-        raise CheckFailed(f"{name}: expected a pandas DataFrame, found {describe(found)}.")
+        return f"{name}: expected a pandas DataFrame, found {describe(found)}."
     if list(found.columns) != list(expected.columns):
-        raise CheckFailed(f"{name}: expected the columns {list(expected.columns)}, "
-                          f"found {list(found.columns)}.")
+        return f"{name}: expected the columns {list(expected.columns)}, found {list(found.columns)}."
     if len(found) != len(expected):
-        raise CheckFailed(f"{name}: expected {len(expected)} rows, found {len(found)}.")
+        return f"{name}: expected {len(expected)} rows, found {len(found)}."
     for column in expected.columns:
         want, got = expected[column].to_numpy(), found[column].to_numpy()
         same = (want == got) | (pd.isna(want) & pd.isna(got))
         if not np.all(same):
             row = int(np.argmin(same))
-            raise CheckFailed(f"{name}: row {row} (0-based, after dropping) of column '{column}' "
-                              f"should be {want[row]!r}, found {got[row]!r}; are the rows in "
-                              f"their original order, and only the right ones dropped?")
+            return (f"{name}: row {row} (0-based, after dropping) of column '{column}' "
+                    f"should be {want[row]!r}, found {got[row]!r}; are the rows in "
+                    f"their original order, and only the right ones dropped?")
+    return ""
+
+
+def expect_frame(name: str, found, expected: pd.DataFrame, mistakes=()) -> None:
+    """`found` is `expected` (see frame_difference); on failure, the first of `mistakes`
+    ((Mistake, frame), ...) that `found` equals is named."""
+    difference = frame_difference(name, found, expected)
+    if difference:
+        raise CheckFailed(difference, next((m for m, wrong in mistakes if not frame_difference("", found, wrong)),
+                                           None))
 
 
 @rubric.check("drop_missing.rows", "drop_missing removes the rows with NaN in PM10 or PM2.5", 2)

@@ -338,7 +338,7 @@ def gradient_mistakes(params, X, Y, activation: str, expected: dict) -> dict:
             for k in PARAMS}
 
 
-def expect_gradient(failure: str, found, mistakes, scale: float, key: str, activation: str) -> None:
+def fail_gradient(failure: str, found, mistakes, scale: float, key: str, activation: str) -> None:
     """Fail with `failure`, naming the mistake `found` matches, or else a hint where to look."""
     mistake = recognise(found, mistakes, rtol=1e-6, atol=1e-9 * scale)
     raise CheckFailed(failure + ("" if mistake else backward_hint(key, activation)), mistake)
@@ -362,7 +362,7 @@ def backward_finite_differences(ctx):
             want = numeric[activation][key]
             ok, message = compare_gradients(found[key], want, tol=1e-6, name=f'{name}["{key}"]')
             if not ok:
-                expect_gradient(message, found[key], mistakes[key], float(np.abs(want).max()), key, activation)
+                fail_gradient(message, found[key], mistakes[key], float(np.abs(want).max()), key, activation)
     return "relative error at most 1e-6 for every gradient entry, ReLU and sigmoid"
 
 
@@ -378,7 +378,7 @@ def backward_reference(ctx):
             try:
                 expect_close(f'{name}["{key}"]', found[key], expected[key], rtol=1e-6, atol=1e-9 * scale)
             except CheckFailed as failure:
-                expect_gradient(str(failure), found[key], mistakes[key], scale, key, activation)
+                fail_gradient(str(failure), found[key], mistakes[key], scale, key, activation)
 
 
 # -- predict ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.assignments import get
-from grader.compare import as_array, as_float, describe, expect_close, expect_tuple, recognise
+from grader.compare import as_array, as_float, describe, expect_close, expect_tuple, same
 from grader.rubric import CheckFailed, Rubric
 
 rubric = Rubric()
@@ -154,18 +154,16 @@ def self_attention(weights, x, mask=None, **mistake):
 
 # -- comparing ----------------------------------------------------------------------------
 
+def matches(found, wrong, dtype: str) -> bool:
+    """`found` equals `wrong` within TOL[dtype], relative to wrong's largest entry."""
+    wrong = np.asarray(wrong, dtype=float)
+    scale = max(1.0, float(np.nanmax(np.abs(wrong), initial=0.0)))
+    return same(found, wrong, rtol=TOL[dtype], atol=TOL[dtype] * scale)
+
+
 def recognised(found, mistakes, dtype: str):
     """The first of `mistakes` ((Mistake, what it gives), ...) `found` matches within TOL[dtype]."""
-    for mistake, wrong in mistakes:
-        wrong = np.asarray(wrong, dtype=float)
-        scale = max(1.0, float(np.nanmax(np.abs(wrong), initial=0.0)))
-        if recognise(found, [(mistake, wrong)], rtol=TOL[dtype], atol=TOL[dtype] * scale):
-            return mistake
-    return None
-
-
-def matches(found, wrong, dtype: str) -> bool:
-    return recognised(found, [(True, wrong)], dtype) is not None
+    return next((mistake for mistake, wrong in mistakes if matches(found, wrong, dtype)), None)
 
 
 def judge(name: str, found, expected, dtype: str, mistakes=()) -> float:

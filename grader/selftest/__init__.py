@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import assignments
+from grader import assignments, batch
 from grader.selftest.mutants import Mutant, write_mutant
 
 REFERENCE = "reference"
@@ -70,11 +70,12 @@ class Outcome:
             problems.append("lost no points")
         if not self.diagnosed:
             problems.append(f"diagnosed {sorted(self.diagnoses) or 'nothing'}")
-        if not self.exact:
-            extra, missed = sorted(self.failing - self.breaks), sorted(self.breaks - self.failing)
-            problems.append(f"failed {extra} beyond its declared checks" if extra else "")
-            problems.append(f"passed {missed}, declared to fail" if missed else "")
-        return f"{self.name}: " + "; ".join(p for p in problems if p) if any(problems) else ""
+        extra, missed = sorted(self.failing - self.breaks), sorted(self.breaks - self.failing)
+        if extra:
+            problems.append(f"failed {extra} beyond its declared checks")
+        if missed:
+            problems.append(f"passed {missed}, declared to fail")
+        return f"{self.name}: " + "; ".join(problems) if problems else ""
 
 
 def outcome(name: str, mutant: Mutant | None, is_mistake: bool, report: dict) -> Outcome:
@@ -110,11 +111,6 @@ class Result:
         return not any(o.problem() for o in self.outcomes)
 
 
-def _grade_in_process(assignment_id: str, folder: Path, data_dir) -> dict:
-    from grader.grade import grade_submission
-    return grade_submission(assignments.get(assignment_id), folder, data_dir=data_dir, device="cpu").to_dict()
-
-
 def run(assignment_id: str, *, data_dir=None, workers: int = 1, grade=None) -> Result:
     """Grade the reference, every mutant and every correct variant of `assignment_id`.
 
@@ -129,15 +125,16 @@ def run(assignment_id: str, *, data_dir=None, workers: int = 1, grade=None) -> R
         cases += [(name, m, name in mistakes, write_mutant(assignment.id, m, Path(tmp) / name))
                   for name, m in {**mistakes, **correct}.items()]
         folders = [folder for *_, folder in cases]
+        options = {"data_dir": data_dir, "device": "cpu"}
         if grade is not None:
             reports = [grade(assignment.id, folder) for folder in folders]
         elif workers <= 1:
-            reports = [_grade_in_process(assignment.id, folder, data_dir) for folder in folders]
+            reports = [batch.grade_one(assignment.id, folder, options) for folder in folders]
         else:
             context = multiprocessing.get_context("spawn")
             with futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-                reports = list(pool.map(_grade_in_process, [assignment.id] * len(folders), folders,
-                                        [data_dir] * len(folders)))
+                reports = list(pool.map(batch.grade_one, [assignment.id] * len(folders), folders,
+                                        [options] * len(folders)))
     outcomes = tuple(outcome(name, mutant, is_mistake, report)
                      for (name, mutant, is_mistake, _), report in zip(cases, reports))
     return Result(assignment.id, outcomes, time.perf_counter() - start)
