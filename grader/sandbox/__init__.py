@@ -9,6 +9,7 @@ worker runs inside it (`isolation.py`); docs/threat-model.md says what this stop
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import select
@@ -21,13 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.sandbox import wire
+from grader.sandbox import cgroup, wire
 from grader.sandbox.isolation import (BUBBLEWRAP, SUBMISSION_MOUNT, Limits, bwrap_args, child_uid, choose,
                                       copy_submission, tasks_of)
 
 WORKER = Path(__file__).with_name("worker.py")
 START_TIMEOUT_S = 120.0
 GRACE_S = 5.0  # how long past a call's time limit the worker may take to report it killed
+_STARTS = itertools.count()  # every worker start gets a cgroup of its own
+WORKER_TASKS = 64  # processes and threads of the worker itself (BLAS and torch pools), besides a call's
 ENV_PASSED = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES")
 ENV_PREFIXES = ("OPENBLAS_", "OMP_", "MKL_", "NVIDIA_", "CUDA_")
 
@@ -63,8 +66,9 @@ class Sandbox:
 
     def __init__(self, submission: Path, module: str, probes: Path | None = None,
                  preload: tuple[str, ...] = ("numpy",), *, isolation: str | None = None,
-                 limits: Limits | None = None):
+                 limits: Limits | None = None, datasets: bool = True):
         self.submission = Path(submission).resolve()
+        self.datasets = datasets  # whether the decoded course datasets are readable inside
         self.module = module
         self.probes = probes
         self.preload = preload
@@ -74,6 +78,8 @@ class Sandbox:
         self.root = Path(tempfile.mkdtemp(prefix="course-sandbox-"))
         self.root.chmod(0o711)  # the child (maybe another uid) may enter its call folder, not list
         self.worker: subprocess.Popen | None = None
+        self.group: cgroup.Group | None = None
+        self.memory_limit = ""  # which memory limit held, for the report (set when the worker starts)
 
     def __enter__(self):
         return self
@@ -99,7 +105,7 @@ class Sandbox:
                                             "kwargs": kwargs, "return_args": return_args})
             self._hand_over(call_dir)
             status = self._run_in_child(call_dir, label, timeout, limit or timeout)
-            return self._result(call_dir, label, status)
+            return self._result(call_dir, label, status, return_args)
         finally:
             shutil.rmtree(call_dir, ignore_errors=True)
 
@@ -109,7 +115,10 @@ class Sandbox:
             for path in (call_dir, *call_dir.iterdir()):
                 os.chown(path, self.uid, self.uid)
 
-    def _result(self, call_dir: Path, label: str, status: int) -> dict:
+    def _result(self, call_dir: Path, label: str, status: int, return_args: bool = False) -> dict:
+        """What the child left in `call_dir`, read within `self.limits` (wire.read): the child
+        writes these files, so anything in them that is not what the worker writes is the
+        student's fault, never the grader's."""
         ours = [call_dir / n for n in ("output.txt", "result.json", "result.npz")]
         if any(p.is_symlink() or p.exists() and not stat.S_ISREG(p.stat().st_mode) for p in ours):
             raise StudentFault(f"{label}: your code put something other than a plain file into the "
@@ -117,9 +126,16 @@ class Sandbox:
         if status != 0 or not (call_dir / "result.json").is_file():
             raise _crash_fault(label, status, _tail(call_dir / "output.txt"), self.limits)
         try:
-            result = wire.read(call_dir, "result")
-        except (ValueError, OSError, KeyError) as err:
-            raise StudentFault(f"{label}: the result could not be read as plain data ({err}).") from None
+            result = wire.read(call_dir, "result", limits=self.limits)
+            problem = _not_a_result(result, return_args)
+        except wire.Malformed as err:
+            problem = str(err)
+        except OSError as err:
+            problem = f"{Path(err.filename or 'a result file').name}: {err.strerror}"
+        if problem:
+            from grader.formats.escape import visible  # the child's text, shown harmlessly
+            raise StudentFault(f"{label}: your code left a result the grader cannot read: {visible(problem, 400)}. "
+                               f"Return the value and let the grader write the result (no result files of your own).")
         if not result["ok"]:
             raise _error_fault(label, self.module, result["error"], self.limits)
         return result
@@ -131,9 +147,10 @@ class Sandbox:
         command, submission = [sys.executable, "-I", str(WORKER)], self.submission
         if self.kind == BUBBLEWRAP:
             copy = copy_submission(self.submission, self.root / "submission")
-            command = bwrap_args(self.root, copy, self.probes, WORKER.parent, self.limits) + command
+            command = bwrap_args(self.root, copy, self.probes, WORKER.parent, self.limits, self.datasets) + command
             env["HOME"] = env["TMPDIR"] = "/tmp"
             submission = Path(SUBMISSION_MOUNT)
+        command = self._in_cgroup(command)
         with open(self.root / "worker.log", "ab") as log:
             self.worker = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                            stderr=log, cwd=self.root, env=env, start_new_session=True)
@@ -141,11 +158,28 @@ class Sandbox:
         self._send({"submission": str(submission), "module": self.module,
                     "probes": str(self.probes) if self.probes else None, "preload": list(self.preload),
                     "uid": self.uid, "limits": {"memory": self.limits.memory_bytes,
-                                                "file": self.limits.file_bytes}})
+                                                "file": self.limits.file_bytes},
+                    "scratch": self.limits.tmp_bytes if self.kind == BUBBLEWRAP else None,
+                    "oom_victim": self.group is not None})
         if self._receive(time.monotonic() + START_TIMEOUT_S) != {"ready": True}:
             log = (self.root / "worker.log").read_text(errors="replace")[-2000:]
             self._stop_worker()
             raise SandboxUnavailable(f"the sandbox worker ({self.kind}) did not start: {log}")
+        if self.group is not None:
+            self.group.arm(self.limits.memory_bytes)
+
+    def _in_cgroup(self, command: list[str]) -> list[str]:
+        """`command` started inside a cgroup of its own where the machine allows one (cgroup.py);
+        `memory_limit` says which limit holds."""
+        self.group, why = cgroup.create(f"course-{os.getpid()}-{self.root.name}-{next(_STARTS)}")
+        size = _size(self.limits.memory_bytes)
+        if self.group is None:
+            self.memory_limit = (f"RLIMIT_DATA, {size} per process (no cgroup: {why}); shared mappings and "
+                                 f"files in /tmp are not counted")
+            return command
+        self.group.start(self.limits.memory_bytes, self.limits.processes + WORKER_TASKS)
+        self.memory_limit = f"{self.group.description}, {size} per call, all of its memory counted"
+        return self.group.wrap(command)
 
     def _stop_worker(self) -> None:
         """Kill the worker's process group; under bubblewrap that ends its whole pid namespace."""
@@ -158,14 +192,23 @@ class Sandbox:
                     stream.close()
                 except OSError:  # a request still buffered for a worker that died: BrokenPipeError
                     pass
+        if self.group is not None:
+            group, self.group = self.group, None
+            group.close()
 
     def _run_in_child(self, call_dir: Path, label: str, timeout: float, limit: float) -> int:
         """The child's wait status. The worker kills it (and everything it started) after
         `timeout` s; should the worker itself not answer, it goes too."""
         if self.worker is None:
             self._start_worker()
+        killed_before = self.group.oom_kills() if self.group else 0
         self._send({"dir": str(call_dir), "timeout": timeout, "processes": self._process_limit()})
         done = self._receive(time.monotonic() + timeout + GRACE_S)
+        if self.group is not None and self.group.oom_kills() > killed_before:
+            self._stop_worker()  # the OOM killer may have taken the worker too: start afresh
+            raise Crashed(f"{label}: the process running your code was killed for using too much memory "
+                          f"(the memory limit is {_size(self.limits.memory_bytes)} for all of the call's "
+                          f"memory, shared mappings and files in /tmp included).")
         if done is None or type(done.get("status")) is not int:
             self._stop_worker()
             if done is not None:
@@ -210,6 +253,27 @@ class Sandbox:
         return message if isinstance(message, dict) else {}
 
 
+ERROR_FIELDS = {"stage": str, "type": str, "message": str, "where": str, "not_implemented": bool, "limit": str}
+STAGES = ("import", "lookup", "call", "return")
+
+
+def _not_a_result(result, return_args: bool) -> str:
+    """What makes `result` other than what the worker writes ({"ok": True, "value": ...} or
+    {"ok": False, "error": {...}}), or "" when nothing does."""
+    if type(result) is not dict or type(result.get("ok")) is not bool:
+        return f"expected a mapping with a boolean 'ok', found {type(result).__name__}"
+    if result["ok"]:
+        missing = [key for key in ("value", "args_after")[:1 + return_args] if key not in result]
+        return f"it has no {missing[0]!r}" if missing else ""
+    error = result.get("error")
+    if type(error) is not dict:
+        return "it failed without an 'error' mapping"
+    wrong = [key for key, kind in ERROR_FIELDS.items() if type(error.get(key)) is not kind]
+    if wrong:
+        return f"its error's {wrong[0]!r} is missing or not a {ERROR_FIELDS[wrong[0]].__name__}"
+    return "" if error["stage"] in STAGES else "its error names no stage the worker has"
+
+
 def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -218,6 +282,7 @@ def _kill_group(pid: int) -> None:
 
 
 def _tail(path: Path, limit: int = 600) -> str:
+    """The last `limit` bytes of the child's output, as text (raw: student text, hostile)."""
     try:
         with open(path, "rb") as f:
             f.seek(max(0, path.stat().st_size - limit))
@@ -240,7 +305,8 @@ def _crash_fault(label: str, status: int, output: str, limits: Limits) -> Studen
     else:
         message = f"{label}: the process running your code ended without a result."
     if output:
-        message += f" Last output: {output[-300:]}"
+        from grader.formats.escape import visible  # one neutraliser for every student text
+        message += f" Last output: {visible(output, 300, end=True)}"
     return Crashed(message)
 
 
@@ -249,7 +315,10 @@ def _size(count: int) -> str:
 
 
 def _error_fault(label: str, module: str, error: dict, limits: Limits) -> StudentFault:
-    kind, text, where = error["type"], error["message"], error["where"]
+    """The fault of an exception the child reported. Its type, message and location are the
+    student's (even result.json is: the child writes it), so they are shown visibly and bounded."""
+    from grader.formats.escape import visible  # one neutraliser for every student text
+    kind, text, where = visible(error["type"], 100), visible(error["message"], 1000), visible(error["where"], 200)
     at = f" at {where}" if where else ""
     if error.get("limit") == "memory":
         text = f"{text} (the memory limit is {_size(limits.memory_bytes)})".lstrip()

@@ -21,24 +21,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib.datasets.store import cache_root
+from course_lib.errors import CourseError
 
 BUBBLEWRAP = "bubblewrap"
 RLIMITS = "rlimits only"
 SUBMISSION_MOUNT = "/submission"  # where the submission's copy appears inside bubblewrap
 UID_BASE = 1_000_000_000  # + the grader's pid: an unused uid per sandbox, so NPROC counts only it
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/sys")
-CAPS_TO_DROP_UID = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL")
+# What the root worker keeps under bubblewrap, each dropped by the child with its uid: changing
+# uid, killing what a call left, and making each call's private /tmp (mount, unshare).
+WORKER_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_SYS_ADMIN")
 
 
 @dataclass(frozen=True)
 class Limits:
     """Per call: memory (RLIMIT_DATA, so that torch's address-space reservations do not count),
     processes and threads (RLIMIT_NPROC), the largest file written (output included), the
-    private /tmp under bubblewrap; CPU time follows each call's time limit (see worker.py)."""
+    private /tmp under bubblewrap; CPU time follows each call's time limit (see worker.py).
+
+    The `result_` limits bound what the grader's own process reads back from a call (the child
+    writes result.json and result.npz, so both are hostile; `wire.read`): result.json's size and
+    its count of values, result.npz's count of arrays, the bytes of its arrays, counted once as
+    stored and again each time the value uses one (200 frame columns made of one array count it
+    200 times), and the time to decode it all. A result over a limit costs the check."""
     memory_bytes: int = 4 << 30
     processes: int = field(default_factory=lambda: max(64, 4 * (os.cpu_count() or 1)))
     file_bytes: int = 64 << 20
     tmp_bytes: int = 256 << 20
+    result_bytes: int = 256 << 20
+    result_json_bytes: int = 8 << 20
+    result_nodes: int = 1_000_000
+    result_arrays: int = 10_000
+    result_seconds: float = 10.0
 
     @classmethod
     def from_env(cls) -> "Limits":
@@ -50,24 +64,51 @@ class Limits:
 def choose(requested: str | None = None) -> tuple[str, str]:
     """(kind, note): the isolation to use ("bubblewrap", "rlimits", "auto"; None: the
     environment's COURSE_SANDBOX), and for the report why it is weaker than bubblewrap."""
+    kind, why = _choice(requested)
+    return kind, (_weaker(why) if why else "")
+
+
+def _choice(requested: str | None) -> tuple[str, str]:
+    """(kind, why bubblewrap is not used; "" when it is)."""
     requested = requested or os.environ.get("COURSE_SANDBOX") or "auto"
     if requested == BUBBLEWRAP:
         return BUBBLEWRAP, ""
     if requested == "rlimits":
-        return RLIMITS, _weaker("COURSE_SANDBOX=rlimits was set")
+        return RLIMITS, "COURSE_SANDBOX=rlimits was set"
     if requested != "auto":
         raise ValueError(f"COURSE_SANDBOX={requested!r}; use bubblewrap, rlimits or auto")
     if not sys.platform.startswith("linux") or shutil.which("bwrap") is None:
-        return RLIMITS, _weaker("bubblewrap (bwrap) was not found")
+        return RLIMITS, "bubblewrap (bwrap) was not found"
     problem = _bwrap_problem()
-    return (RLIMITS, _weaker(f"bubblewrap cannot create its namespaces here: {problem}")) if problem \
-        else (BUBBLEWRAP, "")
+    return (RLIMITS, f"bubblewrap cannot create its namespaces here: {problem}") if problem else (BUBBLEWRAP, "")
 
 
 def _weaker(why: str) -> str:
-    root = " The grader runs as root, so the process limit did not bind either." if _is_root() else ""
-    return (f"The sandbox enforced resource limits only ({why}): the submission's code could read "
-            f"the grader's files and reach the network. Install bubblewrap for full isolation.{root}")
+    root = (" The grader runs as root, so the process limit (RLIMIT_NPROC) did not bind either; only a "
+            "cgroup, where there was one, bounded processes.") if _is_root() else ""
+    return (f"The sandbox enforced resource limits only ({why}). The submission's code ran as the grader's "
+            f"own user, so it could read every file that user can (the reference solutions, the hidden "
+            f"checks, the course secret, other students' submissions), rewrite them (the reference, the "
+            f"gradebook, reports), reach the network, and leave files in /tmp for later calls. This protects "
+            f"against accidents and exhaustion, not against a student who tries. {INSTALL_BUBBLEWRAP}{root}")
+
+
+INSTALL_BUBBLEWRAP = "Install bubblewrap for full isolation (Debian/Ubuntu: sudo apt-get install bubblewrap)."
+ALLOW_UNISOLATED_ENV = "COURSE_ALLOW_UNISOLATED"
+
+
+def require_isolation(allow_unisolated: bool = False) -> None:
+    """Refuse to grade other people's code without bubblewrap, unless the instructor opted out
+    (--allow-unisolated, or COURSE_ALLOW_UNISOLATED=1). One's own code (`course check`, the
+    working copy, the reference) needs no isolation and never calls this."""
+    kind, why = _choice(None)
+    if kind == BUBBLEWRAP or allow_unisolated or os.environ.get(ALLOW_UNISOLATED_ENV) == "1":
+        return
+    raise CourseError(f"refusing to grade submissions without isolation: {why}. "
+                      f"Without bubblewrap a submission could read the reference and rewrite it, the gradebook "
+                      f"and other students' files. {INSTALL_BUBBLEWRAP} To grade anyway, knowing this, pass "
+                      f"--allow-unisolated (or set {ALLOW_UNISOLATED_ENV}=1); docs/threat-model.md says what "
+                      f"the weaker mode allows.")
 
 
 @functools.lru_cache(maxsize=None)
@@ -100,11 +141,13 @@ def child_uid() -> int | None:
 
 
 def bwrap_args(root: Path, submission: Path, probes: Path | None, worker_dir: Path,
-               limits: Limits) -> list[str]:
-    """The bubblewrap command line that runs the worker, up to (not including) the program."""
+               limits: Limits, datasets: bool = True) -> list[str]:
+    """The bubblewrap command line that runs the worker, up to (not including) the program.
+    `datasets`: whether the decoded datasets are there (a grading with secret inputs hands the
+    student code its data itself, disguised, and must not show the originals)."""
     args = ["bwrap", "--die-with-parent", "--new-session", *_namespaces()]
     if _is_root():
-        args += [a for cap in CAPS_TO_DROP_UID for a in ("--cap-add", cap)]
+        args += [a for cap in WORKER_CAPS for a in ("--cap-add", cap)]
     for path in SYSTEM_DIRS:
         if os.path.islink(path):
             args += ["--symlink", os.readlink(path), path]
@@ -114,7 +157,7 @@ def bwrap_args(root: Path, submission: Path, probes: Path | None, worker_dir: Pa
     for device in sorted(glob.glob("/dev/nvidia*")):  # CUDA for the torch assignments
         args += ["--dev-bind", device, device]
     args += ["--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
-    readable = _python_dirs() + [worker_dir, _datasets()] + ([probes.parent] if probes else [])
+    readable = _python_dirs() + [worker_dir] + ([_datasets()] if datasets else []) + ([probes.parent] if probes else [])
     for folder in _ancestors(readable + [root]):
         args += ["--perms", "0755", "--dir", str(folder)]  # bwrap would copy e.g. /root's 0700
     for path in readable:

@@ -25,6 +25,7 @@ import math
 import os
 import resource
 import select
+import shutil
 import signal
 import sys
 import time
@@ -34,7 +35,10 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves the script's folder out
 import wire  # noqa: E402
 
-PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
+CLONE_NEWNS, CLONE_NEWIPC = 0x00020000, 0x08000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 8192, 1 << 14, 1 << 18
+SCRATCH = ("/tmp", "/dev/shm")  # where a call may write besides its call folder (under bubblewrap)
 LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 
@@ -42,6 +46,7 @@ def main() -> None:
     config = json.loads(sys.stdin.readline())
     if LIBC is not None:
         LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans of a call come back to us
+        LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no call may trace us or write our /proc/PID/mem
     for name in config["preload"]:
         importlib.import_module(name)
     probes = _load_file("course_probes", config["probes"]) if config["probes"] else None
@@ -56,6 +61,8 @@ def main() -> None:
             _kill(pid)
         _, status = os.waitpid(pid, 0)
         _kill_descendants()
+        if config["scratch"]:
+            _wipe_scratch()  # a child that could not have scratch of its own may have left files
         _send({"status": status, "timed_out": timed_out})
 
 
@@ -120,7 +127,13 @@ def _children() -> list[int]:
 def _child(request: dict, config: dict, probes) -> None:
     try:
         os.setsid()
+        if config["scratch"]:
+            try:
+                _private_scratch(config["scratch"])
+            except OSError as err:  # keep the worker's /tmp, which it wipes after the call
+                print(f"no private /tmp for this call: {err}", file=sys.stderr)
         _confine(config, request)
+        _fresh_random_state()
         os.chdir(request["dir"])
         _redirect_output()
         result = _run(config, probes)
@@ -136,9 +149,103 @@ def _child(request: dict, config: dict, probes) -> None:
     os._exit(0)
 
 
+def _fresh_random_state() -> None:
+    """New entropy in every global generator (NumPy's legacy state, `random`, torch): a forked
+    child would otherwise inherit the worker's, and code that ignores its seed would give the
+    same numbers in every call, looking seeded."""
+    import random
+    random.seed(os.urandom(32))
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed(int.from_bytes(os.urandom(4), "little"))
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(int.from_bytes(os.urandom(8), "little") >> 1)
+
+
+def _private_scratch(size: int) -> None:
+    """A /tmp, /dev/shm and System V IPC namespace of this call's own, empty: nothing an earlier
+    call wrote can reach this one, and nothing this one writes outlives it. Needs CAP_SYS_ADMIN
+    (bubblewrap as root grants it to the worker; the child loses it with its uid); elsewhere
+    the worker wipes /tmp and /dev/shm after each call instead."""
+    if LIBC is None or LIBC.unshare(CLONE_NEWNS | CLONE_NEWIPC) != 0:
+        return
+    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+    kept = _mounts_below("/tmp")  # the sandbox's own folders bound inside /tmp: call folders, data
+    tmpfs = f"size={size},mode=1777"
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, tmpfs)
+    staging = "/dev/shm/.tmp"
+    os.mkdir(staging)
+    _mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, tmpfs)
+    for path, read_only in kept:  # the same folders, in the same places, on the new /tmp
+        target = staging + path[len("/tmp"):]
+        if os.path.isdir(path):
+            os.makedirs(target, 0o755, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
+            open(target, "a").close()
+        _mount(path, target, None, MS_BIND, None)
+        if read_only:
+            _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
+    _mount(staging, "/tmp", None, MS_MOVE, None)
+    os.rmdir(staging)
+
+
+def _mounts_below(top: str) -> list[tuple[str, bool]]:
+    """(mount point, read-only) of every mount inside `top`, parents first."""
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            point = fields[4].encode().decode("unicode_escape")  # \040 for a space
+            if point.startswith(top + "/"):
+                found.append((point, "ro" in fields[5].split(",")))
+    return sorted(set(found), key=lambda m: m[0].count("/"))
+
+
+def _mount(source, target, kind, flags, data) -> None:
+    encode = lambda text: None if text is None else text.encode()  # noqa: E731
+    if LIBC.mount(encode(source), encode(target), encode(kind), flags, encode(data)) != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"mount {target}: {os.strerror(number)}")
+
+
+def _wipe_scratch() -> None:
+    """Remove what calls left in /tmp and /dev/shm, sparing the sandbox's own folders mounted
+    there and the folders above them. A child with scratch of its own left nothing here."""
+    for top in SCRATCH:
+        mounts = {m for m, _ in _mounts_below(top)}
+        above = {os.path.dirname(m) for m in mounts}
+        while {os.path.dirname(a) for a in above} - above - {top, "/"}:
+            above |= {os.path.dirname(a) for a in above}
+        _wipe(top, mounts, above)
+
+
+def _wipe(folder: str, mounts: set[str], above: set[str]) -> None:
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for path in (os.path.join(folder, name) for name in entries):
+        try:
+            if path in mounts:
+                continue
+            if path in above:
+                _wipe(path, mounts, above)
+            elif os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
 def _confine(config: dict, request: dict) -> None:
     """The call's resource limits; then, given a uid, drop to it for good."""
     limits = config["limits"]
+    if config.get("oom_victim"):  # in a memory cgroup: the kernel kills the call, not the worker
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
     cpu = math.ceil(request["timeout"] * (os.cpu_count() or 1)) + 1
     _limit("RLIMIT_DATA", limits["memory"])
     _limit("RLIMIT_FSIZE", limits["file"])

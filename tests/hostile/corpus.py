@@ -33,7 +33,8 @@ class Hostile:
     source: str | bytes | None = None  # the whole module
     build: Callable[[Path], None] | None = None  # lays out the submission folder itself
     isolation: bool = False
-    forks: bool = False  # needs the process limit, which does not bind root without bubblewrap
+    forks: bool = False  # needs the process limit, which does not bind root without bubblewrap or a cgroup
+    cgroup: bool = False  # only a memory cgroup stops it (RLIMIT_DATA does not count it)
     time_scale: float = 0.1
     assignment: str = "assignment1"
 
@@ -76,6 +77,13 @@ CORPUS = {
     # -- resources ----------------------------------------------------------------------
     "memory_bomb": in_mae("hoard = []\nwhile True:\n    hoard.append(bytearray(64 << 20))",
                           "the memory limit is 512 MiB"),
+    "shared_mmap_2gib": in_mae(  # RLIMIT_DATA does not count shared mappings; a cgroup does
+        "import mmap\nm = mmap.mmap(-1, 2 << 30, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)\n"
+        "for i in range(0, 2 << 30, 4096):\n    m[i] = 1", "killed for using too much memory", cgroup=True),
+    "fills_tmp_with_2gib": in_mae(  # tmpfs pages count in the cgroup too (and /tmp is size-limited)
+        "import os\nos.makedirs('/tmp/hoard', exist_ok=True)\nfor i in range(2048):\n"
+        "    with open(f'/tmp/hoard/{i}', 'wb') as f:\n        f.write(b'x' * (1 << 20))",
+        "`mae`", cgroup=True, isolation=True),
     "fork_bomb": in_mae("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
                         "did not finish within the time limit", forks=True),
     "output_flood_100mb": in_mae("import sys\nfor _ in range(100):\n    sys.stdout.write('x' * (1 << 20))",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from grader import assignments
-from grader.sandbox import isolation
+from grader.sandbox import cgroup, isolation
 from grader.sandbox.isolation import BUBBLEWRAP
 from tests.hostile.corpus import A1, ALL, CORPUS, write
 from tests.support import failing, grade
@@ -24,6 +24,16 @@ SLEEPER = b"sleep\x001234.5\x00"
 WATCHED = [REPO / "solutions" / "assignment1", REPO / "grader" / "checks" / "assignment1.py",
            REPO / "grader" / "probes", REPO / "grader" / "sandbox", REPO / "tests" / "hostile"]
 KINDS = [BUBBLEWRAP, "rlimits"]
+
+
+def _cgroup_here() -> tuple[bool, str]:
+    group, why = cgroup.create(f"course-{os.getpid()}-probe")
+    if group is not None:
+        group.close()
+    return group is not None, why
+
+
+HAS_CGROUP, WHY_NO_CGROUP = _cgroup_here()
 
 
 class Listener:
@@ -82,8 +92,10 @@ def test_hostile_submission_loses_what_it_attacks(name, kind, arena, data_dir):
     hostile = CORPUS[name]
     if kind != BUBBLEWRAP and hostile.isolation:
         pytest.skip("only bubblewrap stops this attack")
-    if kind != BUBBLEWRAP and hostile.forks and os.geteuid() == 0:
-        pytest.skip("RLIMIT_NPROC does not bind root; as root only bubblewrap bounds processes")
+    if kind != BUBBLEWRAP and hostile.forks and os.geteuid() == 0 and not HAS_CGROUP:
+        pytest.skip("RLIMIT_NPROC does not bind root; as root only bubblewrap or a pids cgroup bounds processes")
+    if hostile.cgroup and not HAS_CGROUP:
+        pytest.skip(f"no memory cgroup can be created here ({WHY_NO_CGROUP}); RLIMIT_DATA does not count this")
     folder = write(name, arena["submissions"] / f"{kind}-{name}", arena["fill"])
     report = grade(hostile.assignment, folder, data_dir, time_scale=hostile.time_scale)
     lost = {c.id for c in report.checks} if hostile.loses == ALL else hostile.loses
