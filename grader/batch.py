@@ -1,23 +1,34 @@
 """`course grade-all`: a class's submissions graded in parallel into the gradebook.
 
-SUBMISSIONS holds one folder, zip or notebook per student (the name is the student id), or
-nbgrader's `submitted/<student>/<id>/` layout. Local worker processes grade, or a Dask
+SUBMISSIONS holds one folder, zip, notebook or .py per student (the name is the student id),
+or nbgrader's `submitted/<student>/<id>/` layout. Local worker processes grade, or a Dask
 cluster's workers (`cluster`, grader/cluster.py); either way only this process writes the
-gradebook, one transaction per report as it arrives (`_collect`). One bad submission never
-stops the batch: student code fails its checks inside the sandbox, and a grading that dies
-is listed and left ungraded, so `--resume` grades it again.
+gradebook, one transaction per report as it arrives (`_collect`).
+
+One bad entry never stops the batch. A submission that cannot be read safely (not a zip, two
+members of one name, a link out of it, a FIFO, too big: grader/submission_files.py), or a
+student id given twice (`bob/` beside `bob.py`), is recorded for that student as a report of
+0 points whose every check is an "error" with the reason and the fix, and listed as "could not
+grade"; the run still finishes. Student code fails its checks inside the sandbox, and a
+grading that dies is listed and left ungraded, so `--resume` grades it again.
+
+Every submission is read through `submission_files` (its digest here, its private copy where
+it is graded). Its time for the late penalty is worked out here, from what the student does
+not control only (`course_file.submission_time`): the `--submitted-at` CSV, else nbgrader's
+timestamp.txt in nbgrader's layout.
 """
 from __future__ import annotations
 
 import concurrent.futures as futures
 import contextlib
-import hashlib
+import dataclasses
+import datetime as dt
+import json
 import multiprocessing
 import os
 import statistics
 import tempfile
 import traceback
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,81 +37,101 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import grader
 from course_lib.errors import CourseError
 from grader import assignments, course_file
+from grader.formats.escape import terminal
 from grader.gradebook import Gradebook
+from grader.report import Report
+from grader.sandbox import isolation
+from grader.submission_files import KINDS, BadSubmission, content_sha256, materialize, shown
 
-MAX_UNZIPPED_BYTES = 200 << 20
+UNREAD = ""  # the content digest recorded for a submission that could not be read
 
 
 @dataclass(frozen=True)
 class Submission:
     student: str
-    path: Path  # a folder, a notebook or a zip
+    path: Path  # a folder, a notebook, a .py or a zip
+    time: course_file.SubmissionTime | None = None  # for the late penalty; None: worked out where graded
+    problem: str = ""  # why it cannot be graded at all (e.g. its student id is given twice), else ""
 
 
-def discover(root: Path, assignment) -> list[Submission]:
-    """One submission per entry of `root`, sorted by student id."""
+def discover(root: Path, assignment, times: course_file.Times | None = None) -> list[Submission]:
+    """One submission per student id in `root`, sorted by student id, each with its trusted
+    time; a student id with several entries is one Submission whose problem names them all."""
     if not Path(root).is_dir():
         raise CourseError(f"submissions folder {root} does not exist; give the folder that holds "
                           f"one folder, zip or notebook per student.")
-    found = []
+    by_student: dict[str, list[tuple[Path, bool]]] = {}
     for entry in sorted(Path(root).iterdir()):
-        if entry.name.startswith((".", "_")):
-            continue
-        if entry.is_dir():
-            nbgrader_dir = entry / assignment.id
-            found.append(Submission(entry.name, nbgrader_dir if nbgrader_dir.is_dir() else entry))
-        elif entry.suffix in (".zip", ".ipynb", ".py"):
-            found.append(Submission(entry.stem, entry))
-    return found
+        found = None if entry.name.startswith((".", "_")) else _entry(entry, assignment)
+        if found:
+            by_student.setdefault(found[0], []).append(found[1:])
+    return [_submission(student, found, times) for student, found in sorted(by_student.items())]
 
 
-def content_sha256(path: Path) -> str:
-    """A digest of the submission's files (names and bytes), the same for a folder or its zip."""
-    digest = hashlib.sha256()
-    if path.suffix == ".zip":
-        with zipfile.ZipFile(path) as z:
-            items = sorted((i.filename, i) for i in z.infolist() if not i.is_dir())
-            for name, info in items:
-                digest.update(name.encode() + b"\0" + z.read(info) + b"\0")
-    elif path.is_dir():
-        for file in sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            digest.update(str(file.relative_to(path)).encode() + b"\0" + file.read_bytes() + b"\0")
-    else:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+def skipped(root: Path, assignment) -> list[str]:
+    """The names in `root` that are no submission (not a folder, zip, notebook or .py), to say so."""
+    return [entry.name for entry in sorted(Path(root).iterdir())
+            if not entry.name.startswith((".", "_")) and _entry(entry, assignment) is None]
 
 
-def _unzip(path: Path, into: Path) -> Path:
-    """Extract a student's zip safely (no absolute or parent paths, bounded size); the folder to grade."""
-    with zipfile.ZipFile(path) as z:
-        members = [i for i in z.infolist() if not i.is_dir()]
-        if sum(i.file_size for i in members) > MAX_UNZIPPED_BYTES:
-            raise CourseError(f"{path.name} unpacks to more than {MAX_UNZIPPED_BYTES >> 20} MB")
-        for info in members:
-            target = (into / info.filename).resolve()
-            if not target.is_relative_to(into.resolve()):
-                raise CourseError(f"{path.name} holds an unsafe path {info.filename!r}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(z.read(info))
-    entries = [p for p in into.iterdir() if not p.name.startswith(("__MACOSX", "."))]
-    return entries[0] if len(entries) == 1 and entries[0].is_dir() else into
+def _entry(entry: Path, assignment) -> tuple[str, Path, bool] | None:
+    """(student id, what to grade, whether it is in nbgrader's layout) for an entry of
+    SUBMISSIONS; None for what is no submission. Links and special files are kept here, to
+    be refused by name when read."""
+    if entry.is_dir():  # a folder, or a link to one
+        nbgrader = entry / assignment.id
+        if not entry.is_symlink() and course_file.in_nbgrader_layout(nbgrader, assignment.id):
+            return entry.name, nbgrader, True
+        return entry.name, entry, False
+    if entry.suffix in KINDS:
+        return entry.stem, entry, False
+    return None
+
+
+def _submission(student: str, found: list[tuple[Path, bool]], times) -> Submission:
+    if len(found) > 1:
+        names = ", ".join(shown(path.name) + ("/" if path.is_dir() else "") for path, _ in found)
+        return Submission(student, found[0][0], problem=(
+            f"{shown(student)} has {len(found)} entries in the submissions folder ({names}); none was graded, "
+            f"so that the wrong one is not. Keep the one to grade (or name each by its own student id) "
+            f"and run grade-all again."))
+    (path, in_layout), = found
+    return Submission(student, path, course_file.submission_time(student, path if in_layout else None, times))
 
 
 def grade_one(assignment_id: str, submission: Path, options: dict) -> dict:
-    """Grade in a worker process; the report as plain JSON data."""
+    """Grade in a worker process; the report as plain JSON data. The submission is graded from
+    a private copy read safely (BadSubmission when it cannot be); `options["submitted_at"]`
+    is its trusted time, else it is worked out from `submission` itself (never from the copy)."""
     from grader.grade import grade_submission
     assignment = assignments.get(assignment_id)
-    options = dict(options, submitted_at=course_file.submitted_at(submission))
+    given = options.get("submitted_at") or course_file.time_of(submission, assignment.id)
+    options = dict(options, submitted_at=given)
     with tempfile.TemporaryDirectory(prefix="course-batch-") as tmp:
-        folder = submission
-        if submission.suffix == ".zip":
-            folder = _unzip(submission, Path(tmp))
-        elif submission.suffix == ".py":  # a lone module file, whatever its name
-            folder = Path(tmp)
-            (folder / f"{assignment.module}.py").write_bytes(submission.read_bytes())
+        folder = materialize(submission, Path(tmp), assignment.module)
+        options.pop("allow_unisolated", None)  # checked before grading: here, or on the cluster's worker
         report = grade_submission(assignment, folder, **options).to_dict()
+        report = renamed(report, folder, submission)
     report["submission"] = str(submission)
     return report
+
+
+def renamed(report: dict, copy: Path, origin) -> dict:
+    """`report` with the path of the copy that was graded replaced by the submission's own in
+    every message, so that they name what the student gave."""
+    text = json.dumps(report).replace(json.dumps(str(copy))[1:-1], json.dumps(str(origin))[1:-1])
+    return json.loads(text)
+
+
+def unreadable(assignment, settings, submission: Path, problem: str) -> dict:
+    """The report of a submission that cannot be graded at all, as grade.py gives one for a
+    missing module: every check an "error" with `problem` (why, and the fix), 0 points."""
+    from grader.grade import _result, environment
+    checks = (settings or course_file.AssignmentSettings()).checks(assignment.rubric.checks)
+    return Report(assignment=assignment.id, submission=str(submission),
+                  checks=tuple(_result(c, "error", problem, 0.0) for c in checks),
+                  created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                  grader_version=grader.__version__, environment=environment(), notes=(problem,)).to_dict()
 
 
 @dataclass
@@ -108,6 +139,8 @@ class Summary:
     graded: list = field(default_factory=list)  # (student, report dict, seconds)
     unchanged: list = field(default_factory=list)
     already: list = field(default_factory=list)
+    refused: list = field(default_factory=list)  # (student, why): recorded with 0 points, not graded
+    skipped: list = field(default_factory=list)  # names in SUBMISSIONS that are no submission
     failed: list = field(default_factory=list)  # (student, error text)
     run_id: int = 0
     finished: bool = False
@@ -118,15 +151,22 @@ class Summary:
 
 def main(*, assignment_id: str, submissions: Path, gradebook: Path, workers: int | None = None,
          resume: bool = False, regrade: bool = False, data_dir=None, time_scale: float = 1.0,
-         course_file_path: Path | None = None, progress: bool = True, cluster: str | None = None) -> Summary:
-    """Grade what needs grading into the gradebook; `cluster`: a Dask scheduler's address or local:N."""
+         course_file_path: Path | None = None, progress: bool = True, cluster: str | None = None,
+         submitted_at: Path | None = None, allow_unisolated: bool = False) -> Summary:
+    """Grade what needs grading into the gradebook; `cluster`: a Dask scheduler's address or
+    local:N; `submitted_at`: the --submitted-at CSV of submission times. Without bubblewrap
+    (here, or on a cluster's workers) nothing is graded unless `allow_unisolated`."""
     assignment = assignments.get(assignment_id)
+    if not cluster:
+        isolation.require_isolation(allow_unisolated)
     if cluster and workers:
         raise CourseError("--workers sets the local process pool; with --cluster the cluster's workers grade "
                           "(local:N starts N). Give one of them.")
-    found = discover(Path(submissions), assignment)
+    settings = course_file.load(course_file_path).get(assignment.id)
+    times = course_file.load_times(submitted_at) if submitted_at is not None else None
+    found = discover(Path(submissions), assignment, times)
     workers = workers or os.cpu_count() or 1
-    summary = Summary()
+    summary = Summary(skipped=skipped(Path(submissions), assignment))
     with Gradebook(gradebook) as book:
         run_id = book.unfinished_run(assignment.id) if resume else None
         if resume and run_id is None:
@@ -136,20 +176,28 @@ def main(*, assignment_id: str, submissions: Path, gradebook: Path, workers: int
         done, latest = book.graded_in_run(run_id), book.latest(assignment.id)
         todo = []
         for s in found:
-            digest = content_sha256(s.path)
-            previous = latest.get(s.student)
             if s.student in done:
                 summary.already.append(s.student)
+                continue
+            try:
+                digest = UNREAD if s.problem else content_sha256(s.path)
+            except BadSubmission as err:
+                s = dataclasses.replace(s, problem=str(err))
+            previous = latest.get(s.student)
+            if s.problem:
+                _refuse(book, run_id, summary, s, unreadable(assignment, settings, s.path, s.problem))
             elif (not regrade and previous and previous.content_sha256 == digest and previous.complete
                   and previous.report["grader_version"] == grader.__version__):
                 summary.unchanged.append(s.student)
             else:
                 todo.append((s, digest))
-        options = {"data_dir": data_dir, "time_scale": time_scale,
-                   "settings": course_file.load(course_file_path).get(assignment.id)}
+        options = {"data_dir": data_dir, "time_scale": time_scale, "settings": settings,
+                   "secret": assignment.course_secret(),  # the same inputs on every worker (grader/inputs.py)
+                   "allow_unisolated": allow_unisolated}
         try:
             with _completed(assignment.id, todo, options, workers, cluster) as done:
-                _collect(done, book, run_id, summary, progress, f"grading {assignment.id}", len(todo))
+                _collect(done, book, run_id, summary, progress, f"grading {assignment.id}", len(todo),
+                         lambda s, problem: unreadable(assignment, settings, s.path, problem))
         except CourseError:  # e.g. a cluster worker lacks the data: nothing was graded
             if not resume:
                 book.drop_run_if_empty(run_id)
@@ -158,6 +206,12 @@ def main(*, assignment_id: str, submissions: Path, gradebook: Path, workers: int
             book.finish_run(run_id)
             summary.finished = True
     return summary
+
+
+def _refuse(book, run_id, summary, s: Submission, report: dict) -> None:
+    """Record a submission that cannot be graded: 0 points, the reason in every check."""
+    book.record(run_id, s.student, UNREAD, report)
+    summary.refused.append((s.student, report["notes"][0]))
 
 
 def _completed(assignment_id, todo, options, workers, cluster):
@@ -175,7 +229,8 @@ def _pool_completed(assignment_id, todo, options, workers):
     """(future, (submission, digest)) for each submission of `todo` as its local worker process finishes."""
     context = multiprocessing.get_context("spawn")  # fresh workers: no inherited threads or state
     with futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending = {pool.submit(grade_one, assignment_id, s.path, options): (s, digest) for s, digest in todo}
+        pending = {pool.submit(grade_one, assignment_id, s.path, dict(options, submitted_at=s.time)): (s, digest)
+                   for s, digest in todo}
         try:
             yield ((future, pending[future]) for future in futures.as_completed(pending))
         except KeyboardInterrupt:
@@ -183,8 +238,9 @@ def _pool_completed(assignment_id, todo, options, workers):
             raise
 
 
-def _collect(done, book, run_id, summary, show, title, total) -> None:
-    """Write each report to the gradebook as it arrives; `done` yields (future, (submission, digest))."""
+def _collect(done, book, run_id, summary, show, title, total, unreadable_report) -> None:
+    """Write each report to the gradebook as it arrives; `done` yields (future, (submission, digest)).
+    A submission found unreadable where it was graded is recorded as `unreadable_report` gives it."""
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
     with Progress(*columns, disable=not show) as bar:
@@ -192,6 +248,8 @@ def _collect(done, book, run_id, summary, show, title, total) -> None:
         for future, (s, digest) in done:
             try:
                 report = future.result()
+            except BadSubmission as err:  # e.g. changed since it was hashed
+                _refuse(book, run_id, summary, s, unreadable_report(s, str(err)))
             except Exception:  # noqa: BLE001 - a dead worker or a grader crash; the rest goes on
                 summary.failed.append((s.student, traceback.format_exc(limit=3)))
             else:
@@ -212,23 +270,31 @@ def histogram(percents: list[float], bins: int = 10, width: int = 30) -> list[st
 
 
 def describe(summary: Summary, assignment_id: str) -> list[str]:
-    """The final summary: counts, mean, median, histogram, slowest and failing submissions."""
+    """The final summary: counts, mean, median, histogram, slowest and failing submissions, and
+    those that could not be graded, with why."""
     lines = [f"{assignment_id}, run {summary.run_id}: {len(summary.graded)} graded, "
              f"{len(summary.unchanged)} unchanged (not regraded; --regrade to force), "
-             f"{len(summary.already)} already graded in this run, {len(summary.failed)} failed to grade"]
+             f"{len(summary.already)} already graded in this run, "
+             f"{len(summary.refused)} could not be graded (recorded with 0 points), "
+             f"{len(summary.failed)} failed to grade"]
     percents = summary.scores()
     if percents:
         lines.append(f"score: mean {statistics.mean(percents):.1f}%, median {statistics.median(percents):.1f}%")
         lines += histogram(percents)
         slowest = sorted(summary.graded, key=lambda g: -g[2])[:5]
-        lines.append("slowest: " + ", ".join(f"{s} ({t:.1f} s)" for s, _, t in slowest))
+        lines.append("slowest: " + ", ".join(f"{shown(s)} ({t:.1f} s)" for s, _, t in slowest))
         low = [(s, r) for s, r, _ in summary.graded if not r["complete"] or r["score"] < r["max_score"] / 2]
         if low:
             lines.append("failing (under 50% or incomplete): " + ", ".join(
-                f"{s} ({r['score']:g}/{r['max_score']:g}{'' if r['complete'] else ', incomplete'})"
+                f"{shown(s)} ({r['score']:g}/{r['max_score']:g}{'' if r['complete'] else ', incomplete'})"
                 for s, r in sorted(low)))
+    for student, why in summary.refused:
+        lines.append(f"could not grade {shown(student)}: {terminal(why)}")
     for student, error in summary.failed:
-        lines.append(f"could not grade {student}: {error.strip().splitlines()[-1]}")
+        lines.append(f"could not grade {shown(student)}: {terminal(error.strip().splitlines()[-1])}")
+    if summary.skipped:
+        lines.append(f"skipped {len(summary.skipped)} entries that are no submission (not a folder, zip, notebook "
+                     f"or .py; rename or remove them): " + ", ".join(shown(name) for name in summary.skipped))
     if not summary.finished:
         lines.append("the run is unfinished; `--resume` grades what is left")
     return lines

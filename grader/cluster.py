@@ -2,7 +2,8 @@
 
 Dask's scheduler places the tasks (`Client.submit`, `as_completed`) and reschedules those of
 a worker that dies; this process writes the gradebook as reports arrive (`batch._collect`).
-A submission travels inside its task as bytes, its files with their modification times, so
+A submission travels inside its task as bytes, read here as safely as on one machine
+(grader/submission_files.py), with the time for its late penalty worked out here, so
 submissions need not be shared. The course code, the reference solutions and the datasets
 must be on every worker: `preflight` checks that before anything is graded, and every task
 checks it again on its worker (a worker may join late). A task grades with
@@ -10,8 +11,9 @@ checks it again on its worker (a worker may join late). A task grades with
 """
 from __future__ import annotations
 
+import concurrent.futures as futures
 import contextlib
-import json
+import itertools
 import os
 import tempfile
 import uuid
@@ -22,6 +24,8 @@ import grader
 from course_lib.datasets import DATASETS, store
 from course_lib.errors import CourseError
 from grader import assignments, batch
+from grader.sandbox import isolation
+from grader.submission_files import BadSubmission, Entry, entries, kind, read_bytes, write
 
 INSTALL_HINT = "install the cluster extra: pip install 'course-grader[cluster]'"
 LOCAL = "local:"
@@ -46,29 +50,27 @@ def needs_gpu(assignment) -> bool:
 # -- the submission, as bytes --------------------------------------------------------------
 @dataclass(frozen=True)
 class Packed:
-    """A submission (folder, zip, notebook or .py) as its files' bytes and modification times."""
+    """A submission as bytes: a folder's files and links (`submission_files.entries`), or a lone
+    file (zip, notebook or .py) whole, unpacked on the worker by `batch.grade_one`."""
     origin: str  # its path where grade-all runs
     is_dir: bool
-    files: tuple[tuple[str, bytes, int], ...]  # (path relative to the folder, bytes, mtime_ns)
+    files: tuple[tuple[str, bytes | None, str | None], ...]  # (path inside, bytes, a link's target)
 
     @classmethod
     def of(cls, path: Path) -> "Packed":
+        """BadSubmission for what cannot be read safely, as on one machine."""
         path = Path(path)
-        found = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        base = path if path.is_dir() else path.parent
-        return cls(str(path), path.is_dir(),
-                   tuple((str(p.relative_to(base)), p.read_bytes(), p.stat().st_mtime_ns) for p in found))
+        if kind(path) != "folder":
+            return cls(str(path), False, ((path.name, read_bytes(path), None),))
+        return cls(str(path), True, tuple((e.name, None if e.link is not None else e.read(), e.link)
+                                          for e in entries(path)))
 
     def unpack(self, into: Path) -> Path:
-        """Write the files under `into`, with their times (submitted_at reads them); the submission's path."""
+        """Write the files (links as links) under `into`; the submission's path there."""
         name = Path(self.origin).name
         base = into / name if self.is_dir else into
         base.mkdir(parents=True, exist_ok=True)
-        for relative, data, mtime_ns in self.files:
-            target = base / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-            os.utime(target, ns=(mtime_ns, mtime_ns))
+        write((Entry(relative, link, lambda data=data: iter((data,))) for relative, data, link in self.files), base)
         return base if self.is_dir else into / name
 
 
@@ -80,6 +82,7 @@ class Needs:
     assignment_id: str
     data_dir: str | None  # --data-dir (or this machine's COURSE_DATA_DIR), tried first on workers
     data_dir_given: bool  # --data-dir was given: it must exist on every worker
+    allow_unisolated: bool = False  # --allow-unisolated: grade even where bubblewrap is missing
 
 
 _ready: set[Needs] = set()  # what this worker process has found in order
@@ -107,6 +110,10 @@ def problems(needs: Needs) -> list[str]:
             store.locate(DATASETS[name], needs.data_dir)
         except CourseError as err:
             found.append(str(err).rstrip("."))
+    try:
+        isolation.require_isolation(needs.allow_unisolated)
+    except CourseError as err:
+        found.append(str(err).rstrip("."))
     if not found:
         _ready.add(needs)
     return found
@@ -156,9 +163,7 @@ def grade_packed(packed: Packed, options: dict, needs: Needs, gpu_requested: boo
     with tempfile.TemporaryDirectory(prefix="course-cluster-") as tmp:
         path = packed.unpack(Path(tmp))
         report = batch.grade_one(assignment.id, path, dict(options, device=device))
-    # messages name the submission as it was given, not this worker's copy
-    text = json.dumps(report).replace(json.dumps(str(path))[1:-1], json.dumps(packed.origin)[1:-1])
-    report = json.loads(text)
+    report = batch.renamed(report, path, packed.origin)  # as it was given, not this worker's copy
     report["environment"]["dask_worker"] = worker
     if note:
         report["notes"].append(note)
@@ -218,14 +223,28 @@ def completed(assignment_id: str, todo, options: dict, address: str):
     assignment = assignments.get(assignment_id)
     data_dir = options.get("data_dir") or os.environ.get(store.DATA_DIR_ENV) or None
     needs = Needs(grader.__version__, assignment.id, str(Path(data_dir).resolve()) if data_dir else None,
-                  options.get("data_dir") is not None)
+                  options.get("data_dir") is not None, bool(options.get("allow_unisolated")))
     options = dict(options, data_dir=needs.data_dir)
     gpu_local = address.startswith(LOCAL) and needs_gpu(assignment) and _cuda_here()
     with connect(address, gpu=gpu_local) as client:
         preflight(client, needs)
         on_gpu = needs_gpu(assignment) and bool(gpu_workers(client))
         run = uuid.uuid4().hex[:8]
-        pending = {client.submit(grade_packed, Packed.of(s.path), options, needs, on_gpu,
-                                 key=f"grade-{assignment.id}-{s.student}-{run}",
-                                 resources={"GPU": 1} if on_gpu else None): (s, digest) for s, digest in todo}
-        yield ((future, pending[future]) for future in distributed.as_completed(pending))
+        pending, unreadable = {}, []
+        for s, digest in todo:
+            try:
+                packed = Packed.of(s.path)
+            except BadSubmission as err:  # changed since it was hashed: that student's problem only
+                unreadable.append((_failed(err), (s, digest)))
+                continue
+            pending[client.submit(grade_packed, packed, dict(options, submitted_at=s.time), needs, on_gpu,
+                                  key=f"grade-{assignment.id}-{s.student}-{run}",
+                                  resources={"GPU": 1} if on_gpu else None)] = (s, digest)
+        yield itertools.chain(unreadable, ((future, pending[future]) for future in distributed.as_completed(pending)))
+
+
+def _failed(error: Exception) -> futures.Future:
+    """A future that failed with `error` before it was submitted."""
+    future = futures.Future()
+    future.set_exception(error)
+    return future

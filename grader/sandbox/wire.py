@@ -2,24 +2,46 @@
 
 Both sides use this module. `encode` turns a value into a JSON-able tree whose arrays are
 replaced by references into a dict of arrays; `decode` rebuilds it. The parent only ever
-calls `read` / `decode` on what the child wrote, with `allow_pickle=False`, and receives
-plain Python scalars, strings, lists, tuples, dicts, NumPy arrays of numbers, booleans or
-strings, and pandas DataFrames it builds itself from those.
+calls `read` / `decode` on what the child wrote, and receives plain Python scalars, strings,
+lists, tuples, dicts, NumPy arrays of numbers, booleans or strings, and pandas DataFrames it
+builds itself from those.
+
+What the child wrote is hostile, so `read` with `limits` (`isolation.Limits`) bounds it before
+and while decoding: result.json's size and its count of values (before parsing) and nesting;
+result.npz's entry count (from its end record, before zipfile reads the directory), each
+member's declared size and the shape times item size its .npy header declares (read here with
+`numpy.lib.format`, never `np.load`), the bytes actually read, the total of the arrays as the
+value uses them (an array used by 200 frame columns counts 200 times) and the time taken.
+Whatever is not what `write` writes raises `Malformed`, whose message says what.
 """
 from __future__ import annotations
 
 import json
+import math
+import struct
 import sys
+import time
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
+from numpy.lib import format as npy
 
 MAX_DEPTH = 32
 PLAIN_KINDS = "biufcUS?"  # numbers, booleans and fixed-width strings
 
 
+CHUNK = 1 << 20
+DIRECTORY_ENTRY_BYTES = 46 + 512  # a zip directory entry: its fixed part, a name and extras
+
+
 class Unencodable(TypeError):
     """A value that cannot cross the boundary as plain data."""
+
+
+class Malformed(ValueError):
+    """Files that are not what `write` writes, or larger than the limits allow; the message says which."""
 
 
 def encode(value, arrays: dict, depth: int = 0):
@@ -77,29 +99,102 @@ def _is_pandas(value, name: str) -> bool:
     return pandas is not None and type(value) is getattr(pandas, name)
 
 
-def decode(tree, arrays: dict, tensors: bool = False):
-    """Rebuild what `encode` wrote. Tensors come back as arrays unless `tensors` is True."""
+def decode(tree, arrays: dict, tensors: bool = False, budget: "_Budget | None" = None, depth: int = 0):
+    """Rebuild what `encode` wrote. Tensors come back as arrays unless `tensors` is True.
+    `budget` counts the arrays each time the value uses them, and the time (see `read`)."""
+    budget = budget or _Budget(None)
+    budget.tick()
+    if depth > MAX_DEPTH:
+        raise Malformed(f"it is nested more than {MAX_DEPTH} levels deep")
     if isinstance(tree, list):
-        return [decode(v, arrays, tensors) for v in tree]
+        return [decode(v, arrays, tensors, budget, depth + 1) for v in tree]
     if not isinstance(tree, dict):
         return tree
+    if len(tree) != 1:
+        raise Malformed(f"a mapping of {len(tree)} keys where one tag was expected")
     (tag, inner), = tree.items()
     if tag == "__float__":
-        return float(inner)
+        return float(_typed(inner, str, tag))
     if tag == "__tuple__":
-        return tuple(decode(v, arrays, tensors) for v in inner)
+        return tuple(decode(v, arrays, tensors, budget, depth + 1) for v in _typed(inner, list, tag))
     if tag == "__dict__":
-        return {k: decode(v, arrays, tensors) for k, v in inner.items()}
+        return {k: decode(v, arrays, tensors, budget, depth + 1) for k, v in _typed(inner, dict, tag).items()}
     if tag == "__array__":
-        return arrays[inner]
+        array = arrays.get(_typed(inner, str, tag))
+        if array is None:
+            raise Malformed(f"it uses an array {_shown(inner)} that result.npz does not hold")
+        budget.use(array.nbytes, f"array {_shown(inner)}")
+        return array
     if tag == "__tensor__":
-        array = decode(inner, arrays, tensors)
+        array = decode(inner, arrays, tensors, budget, depth + 1)
+        if not isinstance(array, np.ndarray):
+            raise Malformed("a tensor that is not an array")
         return sys.modules["torch"].from_numpy(array.copy()) if tensors else array
     if tag == "__dataframe__":
-        import pandas as pd
-        data = {c: decode(col, arrays, tensors) for c, col in zip(inner["columns"], inner["data"])}
-        return pd.DataFrame(data, index=decode(inner["index"], arrays, tensors), columns=inner["columns"])
-    raise ValueError(f"unknown tag {tag!r} in plain data")
+        return _frame(_typed(inner, dict, tag), arrays, tensors, budget, depth)
+    raise Malformed(f"unknown tag {_shown(tag)} in plain data")
+
+
+def _frame(inner: dict, arrays: dict, tensors: bool, budget: "_Budget", depth: int):
+    import pandas as pd
+    columns, data = inner.get("columns"), inner.get("data")
+    if type(columns) is not list or type(data) is not list or len(columns) != len(data) \
+            or not all(type(c) is str for c in columns) or "index" not in inner:
+        raise Malformed("a data frame without matching lists of column names and columns, or without an index")
+    decoded = {c: decode(col, arrays, tensors, budget, depth + 1) for c, col in zip(columns, data)}
+    index = decode(inner["index"], arrays, tensors, budget, depth + 1)
+    try:
+        return pd.DataFrame(decoded, index=index, columns=columns)
+    except (ValueError, TypeError) as err:
+        raise Malformed(f"its data frame cannot be built ({_shown(err)})") from None
+
+
+def _typed(value, kind: type, tag: str):
+    if type(value) is not kind:
+        raise Malformed(f"{tag} holds {type(value).__name__}, not {kind.__name__}")
+    return value
+
+
+def _shown(value, limit: int = 80) -> str:
+    """Text of the child's, for a message: its repr, shortened."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _size(count: float) -> str:
+    if count >= 1 << 30:
+        return f"{count / (1 << 30):.3g} GiB"
+    return f"{count / (1 << 20):.3g} MiB" if count >= 1 << 20 else f"{count:g} bytes"
+
+
+class _Budget:
+    """What is left of `limits` (isolation.Limits; None: no bounds) while one value is read:
+    bytes of arrays stored and as used, and time."""
+
+    def __init__(self, limits):
+        self.limits = limits
+        self.stored = self.used = limits.result_bytes if limits else math.inf
+        self.deadline = time.monotonic() + limits.result_seconds if limits else math.inf
+
+    def fits(self, count: int, what: str) -> None:
+        """Refuse `count` bytes more of stored arrays, should they not fit."""
+        if count > self.stored:
+            raise Malformed(f"{what} takes {_size(count)}, more than the {_size(self.stored)} left of the limit "
+                            f"of {_size(self.limits.result_bytes)} on a result's arrays")
+
+    def store(self, count: int, what: str) -> None:
+        self.fits(count, what)
+        self.stored -= count
+
+    def use(self, count: int, what: str) -> None:
+        if count > self.used:
+            raise Malformed(f"its arrays come to more than the limit of {_size(self.limits.result_bytes)} as the "
+                            f"value uses them ({what} counts each time it is used)")
+        self.used -= count
+
+    def tick(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise Malformed(f"reading it took longer than the limit of {self.limits.result_seconds:g} s")
 
 
 def write(folder: Path, stem: str, value) -> None:
@@ -110,12 +205,113 @@ def write(folder: Path, stem: str, value) -> None:
     (folder / f"{stem}.json").write_text(json.dumps(tree))
 
 
-def read(folder: Path, stem: str, tensors: bool = False):
-    """Read what `write` wrote; arrays are loaded without pickle and must be plain dtypes."""
-    tree = json.loads((folder / f"{stem}.json").read_text())
-    with np.load(folder / f"{stem}.npz", allow_pickle=False) as npz:
-        arrays = {key: npz[key] for key in npz.files}
-    for key, array in arrays.items():
-        if array.dtype.kind not in PLAIN_KINDS:
-            raise Unencodable(f"array {key} has dtype {array.dtype}")
-    return decode(tree, arrays, tensors)
+def read(folder: Path, stem: str, tensors: bool = False, limits=None):
+    """Read what `write` wrote; arrays are never unpickled and must be plain dtypes.
+
+    With `limits` (the parent reading a child's result) everything is bounded as the module
+    says; anything that is not what `write` writes raises `Malformed`.
+    """
+    budget = _Budget(limits)
+    tree = _read_json(Path(folder) / f"{stem}.json", limits)
+    arrays = _read_arrays(Path(folder) / f"{stem}.npz", budget)
+    try:
+        return decode(tree, arrays, tensors, budget)
+    except RecursionError:
+        raise Malformed(f"{stem}.json is nested too deeply") from None
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError) as err:
+        if isinstance(err, Malformed):
+            raise
+        raise Malformed(f"{stem}.json is not plain data ({type(err).__name__}: {_shown(err)})") from None
+
+
+def _read_json(path: Path, limits):
+    """The JSON tree of `path`, after its size and (an upper bound of) its count of values passed `limits`."""
+    most = limits.result_json_bytes if limits else math.inf
+    with open(path, "rb") as f:
+        text = f.read(most + 1 if limits else -1)
+    if len(text) > most:
+        raise Malformed(f"{path.name} is larger than the limit of {_size(most)}")
+    values = 1 + text.count(b",") + text.count(b"[") + text.count(b"{")  # at least as many as it holds
+    if limits and values > limits.result_nodes:
+        raise Malformed(f"{path.name} may hold up to {values} values, more than the limit of {limits.result_nodes}")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise Malformed(f"{path.name} is nested too deeply") from None
+    except ValueError as err:
+        raise Malformed(f"{path.name} is not JSON ({_shown(err)})") from None
+
+
+def _read_arrays(path: Path, budget: _Budget) -> dict:
+    """The arrays of the .npz at `path`, each checked before it is read (see the module)."""
+    limits = budget.limits
+    with open(path, "rb") as f:
+        try:
+            if limits:
+                zip_directory_fits(f, limits.result_arrays, path.name)
+            with zipfile.ZipFile(f) as archive:
+                infos = archive.infolist()
+                if limits and len(infos) > limits.result_arrays:
+                    raise Malformed(f"{path.name} holds {len(infos)} entries, more than the limit of "
+                                    f"{limits.result_arrays}")
+                arrays = {}
+                for info in infos:
+                    key = info.filename[:-4] if info.filename.endswith(".npy") else None
+                    if key is None or key in arrays:
+                        raise Malformed(f"{path.name} holds {_shown(info.filename)}, which is not one more array")
+                    arrays[key] = _read_array(archive, info, key, budget)
+                return arrays
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, struct.error, OverflowError) as err:
+            raise Malformed(f"{path.name} is not an .npz that can be read ({_shown(err)})") from None
+        except ValueError as err:  # numpy's own for a damaged .npy header
+            if isinstance(err, Malformed):
+                raise
+            raise Malformed(f"{path.name} is not an .npz that can be read ({_shown(err)})") from None
+
+
+def zip_directory_fits(file, most: int, name: str) -> None:
+    """Refuse a zip whose end record declares more than `most` entries, or a central directory
+    larger than that many entries need, before zipfile reads (and builds an object for) each."""
+    end = zipfile._EndRecData(file)  # the very record zipfile goes by; private, stable since Python 2
+    if end is None:
+        raise Malformed(f"{name} is not a zip file")
+    entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+    if entries > most or size > most * DIRECTORY_ENTRY_BYTES:
+        raise Malformed(f"{name} declares {entries} entries in a directory of {size} bytes, more than the "
+                        f"limit of {most} entries")
+
+
+def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, budget: _Budget) -> np.ndarray:
+    """One .npy member: its header checked (dtype, declared size) before any memory is taken for
+    its data, which must then be exactly as long as declared."""
+    what = f"array {_shown(key)} of result.npz"
+    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise Malformed(f"{what} is encrypted or compressed in a way np.savez never writes")
+    budget.fits(info.file_size, f"{what} (as its zip entry declares)")
+    with archive.open(info) as member:
+        version = npy.read_magic(member)
+        if version not in ((1, 0), (2, 0)):
+            raise Malformed(f"{what} has .npy format {version}, not 1.0 or 2.0")
+        read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, fortran, dtype = read_header(member)
+        if dtype.kind not in PLAIN_KINDS or dtype.hasobject or dtype.fields is not None or dtype.subdtype:
+            raise Malformed(f"{what} has dtype {_shown(str(dtype))}; only numbers, booleans and strings cross")
+        if any(d < 0 for d in shape) or dtype.itemsize == 0:
+            raise Malformed(f"{what} declares the impossible shape {_shown(shape)} of {dtype}")
+        budget.store(math.prod(shape) * dtype.itemsize, f"{what} (shape {_shown(shape)}, {dtype})")
+        array = np.empty(shape[::-1] if fortran else shape, dtype)
+        _fill(member, array.reshape(-1).view(np.uint8), what, budget)
+    return array.T if fortran else array
+
+
+def _fill(member, buffer: np.ndarray, what: str, budget: _Budget) -> None:
+    """Read exactly len(buffer) bytes of `member` into `buffer`, and check that nothing follows."""
+    view, done = memoryview(buffer), 0
+    while done < len(view):
+        count = member.readinto(view[done:done + CHUNK])
+        if not count:
+            raise Malformed(f"{what} holds fewer bytes than its header declares")
+        done += count
+        budget.tick()
+    if member.read(1):
+        raise Malformed(f"{what} holds more bytes than its header declares")

@@ -169,5 +169,8 @@ def test_unsafe_zips_are_refused_without_stopping_the_batch(tmp_path, data_dir):
     shutil.copytree(A1.solution_dir, folder / "good")
     summary = run(folder, tmp_path / "gb.sqlite", 1, data_dir)
     assert [s for s, _, _ in summary.graded] == ["good"]
-    assert summary.failed[0][0] == "evil" and "unsafe path" in summary.failed[0][1]
-    assert not (tmp_path / "escaped.py").exists() and not summary.finished
+    assert summary.refused[0][0] == "evil" and "unsafe path ../../escaped.py" in summary.refused[0][1]
+    assert not (tmp_path / "escaped.py").exists() and summary.finished and not summary.failed
+    with Gradebook(tmp_path / "gb.sqlite") as gb:  # evil's reason is its grade: 0 points, every check
+        evil = gb.latest("assignment1")["evil"]
+        assert evil.score == 0 and {c["message"] for c in evil.report["checks"]} == {summary.refused[0][1]}

@@ -18,6 +18,7 @@ from course_lib.errors import CourseError
 from grader import assignments, batch, cluster as dask_cluster
 from tests.assignment1.corpus import BROKEN
 from tests.grader.test_batch import make_class
+from tests.hostile.test_bad_entries import COURSE, assert_every_bad_entry_costs_only_its_student, bad_class
 
 ROOT = Path(__file__).resolve().parents[2]
 A3 = assignments.get("assignment3")
@@ -158,6 +159,15 @@ def test_a_submission_whose_worker_dies_too_often_is_listed_failed_then_resumed(
     resumed = run(folder, book, data_dir, time_scale=0.15, cluster=address, resume=True)
     assert resumed.finished and {s for s, _, _ in resumed.graded} == failed
     assert rows_per_student(book) == dict.fromkeys(everyone, 1)
+
+
+def test_bad_entries_cost_only_their_students_on_the_cluster_too(cluster, tmp_path, data_dir):
+    address, _ = cluster
+    bad = bad_class(tmp_path / "class", tmp_path / "outside")
+    (tmp_path / "course.toml").write_text(COURSE)
+    summary = run(tmp_path / "class", tmp_path / "gb.sqlite", data_dir, cluster=address,
+                  course_file_path=tmp_path / "course.toml")
+    assert_every_bad_entry_costs_only_its_student(summary, tmp_path / "gb.sqlite", bad)
 
 
 def a3_class(folder: Path) -> Path:

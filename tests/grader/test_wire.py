@@ -1,8 +1,15 @@
+import dataclasses
+import io
+import json
+import re
+import zipfile
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from grader.sandbox import wire
+from grader.sandbox.isolation import Limits
 
 
 def roundtrip(value, tmp_path):
@@ -54,3 +61,85 @@ def test_pickled_arrays_are_never_loaded(tmp_path):
     np.savez(tmp_path / "v.npz", a0=np.array([{"evil": 1}], dtype=object))
     with pytest.raises(ValueError):
         wire.read(tmp_path, "v")
+
+
+# -- reading what a hostile child wrote: bounded before and while decoding ---------------------
+LIMITS = Limits()
+
+
+def written(tmp_path, tree, **arrays):
+    """result.json holding `tree` (JSON text, or data to dump) and result.npz holding `arrays`."""
+    (tmp_path / "v.json").write_text(tree if isinstance(tree, str) else json.dumps(tree))
+    np.savez(tmp_path / "v.npz", **arrays)
+    return tmp_path
+
+
+def test_within_the_limits_a_written_value_reads_back_the_same(tmp_path):
+    frame = pd.DataFrame({f"c{i}": np.arange(3.0) for i in range(200)})
+    value = {"a": (1, 2.5), "frame": frame, "m": np.arange(6).reshape(2, 3).T}  # a Fortran-ordered array too
+    wire.write(tmp_path, "v", value)
+    back = wire.read(tmp_path, "v", limits=LIMITS)
+    assert back["a"] == (1, 2.5) and back["frame"].equals(frame) and np.array_equal(back["m"], value["m"])
+    back["m"][0, 0] = 7  # the parent's own, writable copy
+
+
+@pytest.mark.parametrize("limits, words", [
+    (dataclasses.replace(LIMITS, result_json_bytes=64), "v.json is larger than the limit"),
+    (dataclasses.replace(LIMITS, result_nodes=10), "v.json may hold up to"),
+    (dataclasses.replace(LIMITS, result_arrays=1), "declares 2 entries"),
+    (dataclasses.replace(LIMITS, result_bytes=1000),
+     "(as its zip entry declares) takes 8128 bytes, more than the 1000 bytes left"),
+    (dataclasses.replace(LIMITS, result_seconds=0), "took longer than the limit of 0 s"),
+])
+def test_each_limit_refuses_a_result_over_it(tmp_path, limits, words):
+    wire.write(tmp_path, "v", [np.zeros(1000), np.zeros(1000)] + list(range(20)))
+    assert wire.read(tmp_path, "v")  # no limits: read as before
+    with pytest.raises(wire.Malformed, match=re.escape(words)):
+        wire.read(tmp_path, "v", limits=limits)
+
+
+def test_an_array_counts_each_time_the_value_uses_it(tmp_path):
+    written(tmp_path, [{"__array__": "a0"}] * 3, a0=np.zeros(1000))  # 8 KB stored, 24 KB used
+    assert len(wire.read(tmp_path, "v", limits=dataclasses.replace(LIMITS, result_bytes=24_000))) == 3
+    with pytest.raises(wire.Malformed, match="as the value uses them"):
+        wire.read(tmp_path, "v", limits=dataclasses.replace(LIMITS, result_bytes=23_999))
+
+
+def npy_member(header: dict, data: bytes) -> bytes:
+    head = io.BytesIO()
+    np.lib.format.write_array_header_1_0(head, header)
+    return head.getvalue() + data
+
+
+@pytest.mark.parametrize("member, words", [
+    (npy_member({"descr": "<f8", "fortran_order": False, "shape": (1 << 30,)}, b""), "takes 8 GiB"),
+    (npy_member({"descr": "<f8", "fortran_order": False, "shape": (4,)}, bytes(16)), "fewer bytes than"),
+    (npy_member({"descr": "<f8", "fortran_order": False, "shape": (1,)}, bytes(16)), "more bytes than"),
+    (npy_member({"descr": "<M8[s]", "fortran_order": False, "shape": (1,)}, bytes(8)), "dtype 'datetime64[s]'"),
+    (npy_member({"descr": [("x", "<f8")], "fortran_order": False, "shape": (1,)}, bytes(8)),
+     "dtype \"[('x', '<f8')]\""),
+    (b"\x93NUMPY\x09\x00garbage", "has .npy format (9, 0), not 1.0 or 2.0"),
+    (b"\x93NUMPY\x01\x00\x10\x00{'descr': ?????}", "not an .npz that can be read"),
+    (b"plain text", "not an .npz that can be read"),
+])
+def test_an_npy_header_is_checked_before_its_data_is_read(tmp_path, member, words):
+    (tmp_path / "v.json").write_text('{"__array__": "a0"}')
+    with zipfile.ZipFile(tmp_path / "v.npz", "w") as z:
+        z.writestr("a0.npy", member)
+    with pytest.raises(wire.Malformed, match=re.escape(words)):
+        wire.read(tmp_path, "v", limits=LIMITS)
+
+
+@pytest.mark.parametrize("tree, words", [
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ("not json", "v.json is not JSON"),
+    ({"__array__": "a9"}, "an array 'a9' that result.npz does not hold"),
+    ({"__float__": [1]}, "__float__ holds list, not str"),
+    ({"__float__": "one"}, "not plain data (ValueError"),
+    ({"__what__": 1}, "unknown tag '__what__'"),
+    ({"a": 1, "b": 2}, "a mapping of 2 keys"),
+    ({"__dataframe__": {"columns": ["x"], "data": [], "index": []}}, "matching lists of column names"),
+])
+def test_a_tree_that_encode_never_writes_is_malformed(tmp_path, tree, words):
+    with pytest.raises(wire.Malformed, match=re.escape(words)):
+        wire.read(written(tmp_path, tree), "v", limits=LIMITS)
