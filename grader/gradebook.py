@@ -14,6 +14,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.formats.escape import csv_cell
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id INTEGER PRIMARY KEY,
@@ -122,7 +124,10 @@ class Gradebook:
         return self.db.execute("SELECT count(*) FROM grades WHERE assignment = ?", (assignment,)).fetchone()[0]
 
     def export_csv(self, out: Path, assignments: list[str]) -> int:
-        """The newest grade of every student, one row per student and assignment, for an LMS."""
+        """The newest grade of every student, one row per student and assignment, for an LMS.
+
+        Student ids are folder names, chosen by students: no cell is a formula a spreadsheet
+        would run (`escape.csv_cell`); numbers stay numbers."""
         columns = ["student", "assignment", "score", "max_score", "percent", "complete",
                    "graded_at", "run_id", "content_sha256"]
         rows = 0
@@ -132,8 +137,9 @@ class Gradebook:
             for assignment in assignments:
                 for g in self.latest(assignment).values():
                     percent = round(100 * g.score / g.max_score, 2) if g.max_score else 0.0
-                    writer.writerow([g.student, g.assignment, g.score, g.max_score, percent, int(g.complete),
-                                     g.graded_at, g.run_id, g.content_sha256])
+                    writer.writerow([csv_cell(value) for value in (
+                        g.student, g.assignment, g.score, g.max_score, percent, int(g.complete),
+                        g.graded_at, g.run_id, g.content_sha256)])
                     rows += 1
         return rows
 

@@ -1,11 +1,13 @@
 """Immutable score records. Totals are derived, never stored; `to_dict` is the JSON schema.
 
 The JSON form is versioned by `SCHEMA_VERSION` and described by `schemas/report.schema.json`
-(documented in docs/report.md).
+(documented in docs/report.md). It is strict JSON: a NaN or an infinity (a diverged loss, the
+R^2 of NaN weights) is written as null, since JSON has no such numbers.
 """
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
@@ -16,6 +18,17 @@ STATUSES = ("passed", "failed", "not_implemented", "error", "timeout", "crashed"
 
 def _frozen(mapping) -> Mapping:
     return MappingProxyType(dict(mapping or {}))
+
+
+def _json_data(value):
+    """`value` (plain data) with every NaN and infinity, at any depth, replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {key: _json_data(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_data(item) for item in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -47,7 +60,7 @@ class CheckResult:
         return {"id": self.id, "title": self.title, "points": self.points,
                 "max_points": self.max_points, "status": self.status, "message": self.message,
                 "visibility": self.visibility, "duration_s": round(self.duration_s, 4),
-                "diagnostics": dict(self.diagnostics), "instructor_detail": self.instructor_detail,
+                "diagnostics": _json_data(self.diagnostics), "instructor_detail": self.instructor_detail,
                 "diagnosis": self.diagnosis or None}
 
 
@@ -105,4 +118,4 @@ class Report:
                 "checks": [c.to_dict() for c in self.checks]}
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)

@@ -1,4 +1,9 @@
-"""Report writers: a terminal table (rich) and JSON."""
+"""Report writers: a terminal table (rich) and JSON.
+
+Everything of the report's that the table shows (ids, the submission path, messages, notes)
+goes through `escape.terminal` into a `rich.text.Text`: no escape sequence reaches the
+terminal and nothing is read as rich markup.
+"""
 from __future__ import annotations
 
 from rich import box
@@ -6,17 +11,23 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from grader.formats.escape import terminal
 from grader.report import Report
 
 STYLE = {"passed": "green", "failed": "red", "not_implemented": "yellow", "error": "red",
          "timeout": "magenta", "crashed": "magenta", "grader_error": "bold red"}
 
 
+def _text(text: str, style: str = "") -> Text:
+    """Report text for the terminal: shown as it is, never as markup or an escape sequence."""
+    return Text(terminal(text), style=style)
+
+
 def table(report: Report, console: Console | None = None) -> None:
     console = console or Console()
     if not console.is_terminal:
         console.width = max(console.width, 120)
-    grid = Table(title=f"{report.assignment}: {report.submission}", box=box.SIMPLE_HEAD,
+    grid = Table(title=_text(f"{report.assignment}: {report.submission}"), box=box.SIMPLE_HEAD,
                  show_lines=False, expand=True)
     grid.add_column("check", no_wrap=True)
     grid.add_column("points", justify="right", no_wrap=True)
@@ -24,17 +35,17 @@ def table(report: Report, console: Console | None = None) -> None:
     grid.add_column("message", ratio=1)
     for c in report.checks:
         hidden = " (hidden)" if c.visibility == "hidden" else ""
-        grid.add_row(Text(c.id + hidden), f"{c.points:g}/{c.max_points:g}",
-                     Text(c.status, style=STYLE[c.status]), Text(c.message))
+        grid.add_row(_text(c.id + hidden), f"{c.points:g}/{c.max_points:g}",
+                     Text(c.status, style=STYLE[c.status]), _text(c.message))
     console.print(grid)
     for note in report.notes:
-        console.print(Text("note: ", style="yellow") + Text(note))
+        console.print(Text("note: ", style="yellow") + _text(note))
     console.print(f"[bold]total: {report.score:g} / {report.max_score:g}[/]")
     if not report.complete:
         console.print("[bold red]incomplete: the grader failed on some checks; this is not a final grade.[/]")
         for c in report.checks:
             if c.instructor_detail:  # grader code only: safe to show, needed to report the bug
-                console.print(Text(f"grader error in {c.id}:\n{c.instructor_detail}", style="dim"))
+                console.print(_text(f"grader error in {c.id}:\n{c.instructor_detail}", style="dim"))
 
 
 def to_json(report: Report) -> str:

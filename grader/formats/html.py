@@ -1,10 +1,13 @@
 """A self-contained HTML feedback page for one student: inline CSS, pictures as PNG data URIs,
-no script and no external resource, so it opens anywhere and can be mailed as one file."""
+no script and no external resource, so it opens anywhere and can be mailed as one file.
+
+Every text and attribute value goes through `escape.html`: markup escaped, control characters
+and bidi overrides shown visibly.
+"""
 from __future__ import annotations
 
-from html import escape
-
 from grader.formats import plots
+from grader.formats.escape import html as escape
 from grader.formats.view import remarks, rows, shown, total
 from grader.i18n import translate
 from grader.report import Report
@@ -36,14 +39,14 @@ def page(report: Report, lang: str = "en", show_hidden: bool = False) -> str:
     for row in rows(report, lang, show_hidden):
         hidden = f" ({t('hidden')})" if row.hidden else ""
         body.append(f"<tr><td>{escape(row.title)}{hidden}<br><code>{escape(row.id)}</code></td>"
-                    f'<td class="points">{row.points}</td><td><span class="status {row.status}">'
+                    f'<td class="points">{escape(row.points)}</td><td><span class="status {escape(row.status)}">'
                     f'{escape(row.status_text)}</span></td><td class="message">{escape(row.message)}</td></tr>')
     body.append("</table>")
     figures = plots.pictures([c for c in report.checks if shown(c, show_hidden)])
     if figures:
         body.append(f"<h2>{t('Pictures')}</h2>")
-        body += [f'<figure><img src="{uri}" alt="{t(caption)}"><figcaption>{t(caption)}</figcaption></figure>'
+        body += [f'<figure><img src="{escape(uri)}" alt="{t(caption)}"><figcaption>{t(caption)}</figcaption></figure>'
                  for caption, uri in figures]
-    return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+    return (f'<!DOCTYPE html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8">'
             f"<title>{escape(report.assignment)}: {t('Feedback')}</title><style>{CSS}</style></head>\n"
             f"<body>\n" + "\n".join(body) + "\n</body></html>\n")

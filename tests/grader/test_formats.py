@@ -14,6 +14,7 @@ from matplotlib.image import imread
 
 from grader import assignments
 from grader.formats import render
+from grader.formats.escape import markdown
 from grader.formats.gradescope import results
 from grader.formats.view import HIDDEN_NOTICE
 from grader.i18n import localized
@@ -78,7 +79,7 @@ def test_markdown_lists_every_check_and_hides_hidden_details(graded):
     for check in mistake.checks:
         assert f"`{check.id}`" in page
         if check.visibility == "hidden" and not check.passed:
-            assert check.message.replace("|", "\\|") not in page
+            assert markdown(check.message) not in page
     assert page.count(HIDDEN_NOTICE) == sum(c.visibility == "hidden" for c in mistake.checks)
     assert "총점" in render(reference, "markdown", "ko")
 
