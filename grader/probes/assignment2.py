@@ -10,9 +10,9 @@ import numpy as np
 
 def xavier_draws(module, n_in, n_out, seed):
     """Two draws from one generator seeded `seed`, and a first draw from a fresh one."""
-    rng = np.random.default_rng(seed)
-    first = module.xavier_uniform(n_in, n_out, rng)
-    second = module.xavier_uniform(n_in, n_out, rng)
+    generator = np.random.default_rng(seed)
+    first = module.xavier_uniform(n_in, n_out, generator)
+    second = module.xavier_uniform(n_in, n_out, generator)
     again = module.xavier_uniform(n_in, n_out, np.random.default_rng(seed))
     return {"first": first, "second": second, "again": again}
 
@@ -33,4 +33,10 @@ def train_on_files(module, X_file, y_file, activation):
     X = np.load(X_file, mmap_mode="c").view(np.ndarray)  # (N, 784) float32, writable, private
     labels = np.load(y_file)  # (N,)
     Y = np.eye(10, dtype=X.dtype)[labels]  # (N, 10)
+    return {"result": module.train(X, Y, activation=activation)}
+
+
+def train_on_arrays(module, X, Y, activation):
+    """`train(X, Y, activation=activation)` at its defaults on the arrays themselves (the
+    grader's secretly disguised MNIST); returns what `train` returned, under "result"."""
     return {"result": module.train(X, Y, activation=activation)}

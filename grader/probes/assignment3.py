@@ -92,7 +92,8 @@ def mhsa(module, hidden, heads, dropout, weights, x, mask, dtype, device="cpu", 
     ({layer: {"weight": (H, H), "bias": (H,)}}) run on x (B, S, H) in eval or training mode.
 
     Returns {"result": (output, probs), "grads": None or {"x", "<layer>.weight", "<layer>.bias"}};
-    the gradients are those of sum(output * upstream).
+    the gradients are those of sum(output * upstream). `seed` starts torch's generator (the
+    dropout masks of training mode); the parent draws it with the other inputs.
     """
     device = _setup(device)
     torch.manual_seed(seed)

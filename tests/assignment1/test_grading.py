@@ -18,7 +18,7 @@ def test_reference_gets_full_marks(data_dir):
     assert_full_marks(report)
     assert report.score == report.max_score == A1.rubric.max_score == 25
     r2 = next(c for c in report.checks if c.id == "end_to_end.r2").diagnostics["test_r2"]
-    assert 0.77 < r2 < 0.79  # the course's "about 0.78"
+    assert 0.76 < r2 < 0.80  # the course's "about 0.78"; a salted split moves it by about 0.004 (1 sd)
 
 
 def test_stub_scores_zero_with_not_implemented_everywhere(data_dir):
