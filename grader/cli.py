@@ -21,6 +21,12 @@ DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False, path_type
                         help="Folder holding the datasets (else $COURSE_DATA_DIR, else the user cache).")
 
 
+ALLOW_UNISOLATED = click.option(
+    "--allow-unisolated", is_flag=True,
+    help="Grade submissions even without bubblewrap, whose absence lets student code read and rewrite the "
+         "reference, the gradebook and other students' files (docs/threat-model.md).")
+
+
 def friendly(command):
     """Turn CourseError into a one-line message and exit code 1."""
     @wraps(command)
@@ -55,11 +61,18 @@ def cli():
               help="Multiply every check's time limit (slow machines: 2).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="Where PyTorch assignments run the student's tensors; auto: CUDA when there is a GPU.")
+@ALLOW_UNISOLATED
+@click.option("--submitted-at", metavar="TIME|FILE", default=None,
+              help="When it was submitted, for course.toml's late penalty: an ISO 8601 time with its offset "
+                   "(2026-12-01T23:59:00+09:00), or a CSV file with columns student,submitted_at (e.g. from the "
+                   "LMS) holding the submission's student id (its folder or file name; the student folder in "
+                   "nbgrader's layout). Default: nbgrader's timestamp.txt in nbgrader's submitted/<student>/<id>/ "
+                   "layout; times inside a submission are the student's own and never used.")
 @COURSE_FILE
 @DATA_DIR
 @friendly
-def grade(assignment_id, submission, reference, fmt, lang, show_hidden, output, time_scale, device, course_file_path,
-          data_dir):
+def grade(assignment_id, submission, reference, fmt, lang, show_hidden, output, time_scale, device, allow_unisolated,
+          submitted_at, course_file_path, data_dir):
     """Grade a submission of ASSIGNMENT_ID and print or write its report.
 
     Exit status: 0 when graded, 1 on a usage problem, 3 when the grader itself failed on a
@@ -70,7 +83,8 @@ def grade(assignment_id, submission, reference, fmt, lang, show_hidden, output, 
     from grader import grade as grading, writers
     report = grading.main(assignment_id=assignment_id, submission=submission, reference=reference,
                           data_dir=data_dir, time_scale=time_scale, device=device,
-                          course_file_path=course_file_path)
+                          course_file_path=course_file_path, allow_unisolated=allow_unisolated,
+                          submitted_at=submitted_at)
     _emit(report, fmt, output, lang, show_hidden)
     if not report.complete:
         sys.exit(3)
@@ -186,11 +200,17 @@ def nbgrader_export(assignment_id, course_dir, course_id):
 @click.option("--cluster", metavar="ADDRESS", default=None,
               help="Grade on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:8786), or on local:N, "
                    "N local Dask worker processes (docs/cluster.md).")
+@click.option("--submitted-at", "submitted_at", metavar="FILE", default=None,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="CSV with columns student,submitted_at (ISO 8601 with its offset, e.g. from the LMS): the "
+                   "submission times for course.toml's late penalty. Else nbgrader's timestamp.txt in nbgrader's "
+                   "layout; times inside a submission are the student's own and never used.")
+@ALLOW_UNISOLATED
 @COURSE_FILE
 @DATA_DIR
 @friendly
 def grade_all(assignment_id, submissions, workers, gradebook, resume, regrade, time_scale, cluster,
-              course_file_path, data_dir):
+              submitted_at, allow_unisolated, course_file_path, data_dir):
     """Grade every submission in SUBMISSIONS (one folder, zip or notebook per student, or
     nbgrader's submitted/ folder) into the gradebook, in parallel.
 
@@ -206,7 +226,8 @@ def grade_all(assignment_id, submissions, workers, gradebook, resume, regrade, t
     try:
         summary = batch.main(assignment_id=assignment_id, submissions=submissions, gradebook=gradebook,
                              workers=workers, resume=resume, regrade=regrade, data_dir=data_dir,
-                             time_scale=time_scale, course_file_path=course_file_path, cluster=cluster)
+                             time_scale=time_scale, course_file_path=course_file_path, cluster=cluster,
+                             submitted_at=submitted_at, allow_unisolated=allow_unisolated)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted; what was graded is in {gradebook}. Continue with --resume.", err=True)
         sys.exit(130)

@@ -15,7 +15,7 @@ import numpy as np
 
 import grader
 from course_lib.errors import CourseError
-from grader import assignments, course_file, jupyter
+from grader import assignments, course_file, inputs, jupyter
 from grader.course_file import AssignmentSettings
 from grader.report import Adjustment, CheckResult, Report
 from grader.rubric import CheckFailed, Context
@@ -24,17 +24,26 @@ from grader.sandbox import Sandbox, SandboxUnavailable, StudentFault, isolation
 IMPORT_TIMEOUT_S = 20.0
 
 
+COURSE_SECRET = "course"  # grade_submission's default: the course secret where the reference is
+
+
 def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale: float = 1.0,
                      visible_only: bool = False, device: str = "auto", settings=None,
-                     submitted_at: dt.datetime | None = None) -> Report:
+                     submitted_at=None, secret: bytes | str | None = COURSE_SECRET) -> Report:
     """Grade a submission: a folder with the module, a notebook, or a folder with a notebook.
 
     `settings` (a course_file.AssignmentSettings) overrides points and visibility and sets the
-    deadline; `submitted_at` defaults to the submission's own time (see course_file).
+    deadline. `submitted_at` is the submission time for the late penalty (a course_file.SubmissionTime,
+    a datetime, or --submitted-at's ISO time or CSV file); by default nbgrader's timestamp.txt where
+    `submission` is in nbgrader's layout, never a time the student's own files give (see course_file).
+    `secret` salts every check's inputs (`grader.inputs`): by default the course secret on the
+    instructor's side and none in a student bundle; None draws the fixed inputs a release records.
     """
     settings = settings or AssignmentSettings()
     checks = [c for c in settings.checks(assignment.rubric.checks) if not (visible_only and c.hidden)]
-    options = dict(data_dir=data_dir, time_scale=time_scale, device=device)
+    if secret == COURSE_SECRET:
+        secret = assignment.course_secret()
+    options = dict(data_dir=data_dir, time_scale=time_scale, device=device, secret=secret)
     submission = Path(submission)
     notebook = _notebook_of(assignment, submission)
     if notebook is None:
@@ -50,13 +59,17 @@ def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale:
             report = _grade_folder(assignment, checks, folder, problem=problem, **options)
         report = dataclasses.replace(report, submission=str(notebook))
     if settings.due is not None and submission.exists():
-        report = _with_late_penalty(report, settings, submitted_at or course_file.submitted_at(submission))
+        report = _with_late_penalty(report, settings, course_file.time_of(submission, assignment.id, submitted_at))
     return report
 
 
-def _with_late_penalty(report: Report, settings, submitted_at) -> Report:
-    days, fraction = settings.late_penalty(submitted_at)
-    stamp = submitted_at.isoformat(timespec="seconds") if submitted_at else ""
+def _with_late_penalty(report: Report, settings, submitted: course_file.SubmissionTime) -> Report:
+    """The report with its submission time and the late penalty; a time that is not known costs
+    nothing, and the report's notes say so and how to give it."""
+    if submitted.at is None:
+        return dataclasses.replace(report, notes=(*report.notes, submitted.problem))
+    days, fraction = settings.late_penalty(submitted.at)
+    stamp = submitted.at.isoformat(timespec="seconds")
     if not fraction:
         return dataclasses.replace(report, submitted_at=stamp)
     reason = f"submitted {days} day(s) after the deadline {settings.due.isoformat()}: -{fraction:.0%}"
@@ -76,7 +89,7 @@ def _notebook_of(assignment, submission: Path) -> Path | None:
 
 
 def _grade_folder(assignment, checks, submission: Path, *, data_dir=None, time_scale: float = 1.0,
-                  device: str = "auto", problem: str = "") -> Report:
+                  device: str = "auto", problem: str = "", secret: bytes | None = None) -> Report:
     """Grade `submission` (a folder holding the assignment's module) against every check.
 
     `device` ("auto", "cpu" or "cuda") is where an assignment that preloads torch runs the
@@ -85,24 +98,29 @@ def _grade_folder(assignment, checks, submission: Path, *, data_dir=None, time_s
     device = resolve_device(device, assignment)
     module_file = submission / f"{assignment.module}.py"
     problem = problem or _missing(submission, module_file)
-    results = []
+    results, limits = [], {}
+    digest = _sha256(module_file)
     if problem:
         results = [_result(c, "error", problem, 0.0) for c in checks]
     else:
-        with Sandbox(submission, assignment.module, assignment.probes_file, assignment.preload) as sandbox:
+        salt = inputs.salt_for(secret, assignment.id, digest)
+        with Sandbox(submission, assignment.module, assignment.probes_file, assignment.preload,
+                     datasets=salt is None) as sandbox, inputs.drawn_with(salt):  # secret inputs: no raw data inside
             blocker = _import_problem(sandbox, IMPORT_TIMEOUT_S * time_scale)
             for check in checks:
                 if blocker:
                     results.append(_result(check, blocker.status, str(blocker), 0.0))
                 else:
                     results.append(run_check(check, sandbox, data_dir, time_scale, device))
+            limits = {"memory_limit": sandbox.memory_limit or None}
     sandbox_kind, sandbox_note = isolation.choose()
     return Report(
         assignment=assignment.id, submission=str(submission), checks=tuple(results),
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         grader_version=grader.__version__,
-        environment={**environment(assignment, device), "sandbox": sandbox_kind},
-        submission_sha256=_sha256(module_file), notes=tuple(n for n in (problem, sandbox_note) if n))
+        environment={**environment(assignment, device), "sandbox": sandbox_kind,
+                     "input_secret": inputs.fingerprint(secret) or None, **limits},
+        submission_sha256=digest, notes=tuple(n for n in (problem, sandbox_note) if n))
 
 
 def run_check(check, sandbox, data_dir, time_scale: float = 1.0, device: str = "cpu") -> CheckResult:
@@ -203,12 +221,19 @@ def resolve_device(device: str, assignment) -> str:
 
 def main(*, assignment_id: str, submission=None, reference: bool = False, data_dir=None,
          time_scale: float = 1.0, visible_only: bool = False, device: str = "auto",
-         course_file_path: Path | None = None) -> Report:
-    """Grade the student's working copy (default), a given folder, or the reference solution."""
+         course_file_path: Path | None = None, allow_unisolated: bool = False, submitted_at=None) -> Report:
+    """Grade the student's working copy (default), a given folder, or the reference solution;
+    `submitted_at`: --submitted-at's ISO time or CSV file (course_file.time_of), read before grading.
+
+    A given folder is someone else's code: without bubblewrap that is refused unless
+    `allow_unisolated` (isolation.require_isolation)."""
     assignment = assignments.get(assignment_id)
     if reference and submission is not None:
         raise CourseError("give either --submission or --reference, not both.")
+    if submission is not None:
+        isolation.require_isolation(allow_unisolated)
     folder = assignment.solution_dir if reference else Path(submission or assignment.stub_dir)
+    given = course_file.time_of(folder, assignment.id, submitted_at) if submitted_at is not None else None
     return grade_submission(assignment, folder, data_dir=data_dir, time_scale=time_scale,
-                            visible_only=visible_only, device=device,
+                            visible_only=visible_only, device=device, submitted_at=given,
                             settings=course_file.load(course_file_path).get(assignment.id))

@@ -1,9 +1,12 @@
-"""`course nbgrader export`: an nbgrader course whose test cells call this grader.
+"""`course nbgrader export`: an nbgrader course graded by this grader.
 
 Writes `nbgrader_config.py` and `source/<id>/<id>.ipynb` (see `grader.notebooks.build`).
-The real nbgrader then works unchanged: generate_assignment, autograde, generate_feedback,
-export. Our test cells evaluate to their points (nbgrader's partial credit) and never raise,
-so no traceback reaches the feedback, and `ClearHiddenTests` strips hidden test sources.
+The real nbgrader then works as usual: generate_assignment, autograde, generate_feedback,
+export. In a student's kernel the test cells call `grader.jupyter.check` for feedback; at
+autograde nbgrader runs no cell at all: the config puts `SandboxedChecks` in place of its
+Execute step (grader/nbgrader_sandbox.py), so every score comes from the sandboxed grader,
+never from code in the student's kernel. Test cells show their points as their value
+(nbgrader's partial credit), never a traceback, and `ClearHiddenTests` strips hidden sources.
 """
 from __future__ import annotations
 
@@ -12,13 +15,20 @@ from pathlib import Path
 import nbformat
 
 from grader import assignments, notebooks
+from grader.nbgrader_sandbox import AUTOGRADE_PREPROCESSORS
 
 CONFIG = '''\
 # Written by `course nbgrader export`; edit freely.
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.root = {root!r}
-c.Execute.timeout = {timeout}  # seconds per cell; our checks keep their own, shorter limits
+c.Execute.timeout = {timeout}  # seconds per cell, where a kernel runs (not in autograde, below)
+# Autograde never runs the submission in a kernel: our sandboxed grader takes the place of
+# nbgrader's Execute step and writes each test cell's points (grader/nbgrader_sandbox.py).
+c.Autograde.autograde_preprocessors = {autograde}
+# c.SandboxedChecks.data_dir = "/path/to/data"   # else $COURSE_DATA_DIR
+# c.SandboxedChecks.time_scale = 2.0             # slow machines
+# c.SandboxedChecks.allow_unisolated = True      # grade without bubblewrap (docs/threat-model.md)
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
@@ -35,7 +45,13 @@ def main(*, assignment_id: str, course_dir: Path, course_id: str = "course", tim
     source.parent.mkdir(parents=True, exist_ok=True)
     config = course_dir / "nbgrader_config.py"
     if not config.exists():
-        config.write_text(CONFIG.format(course_id=course_id, root=str(course_dir), timeout=timeout))
+        config.write_text(CONFIG.format(course_id=course_id, root=str(course_dir), timeout=timeout,
+                                        autograde=AUTOGRADE_PREPROCESSORS))
+    elif AUTOGRADE_PREPROCESSORS[0] not in config.read_text():  # a course exported before: make it safe
+        with open(config, "a") as f:
+            f.write(f"\n# Added by `course nbgrader export`: autograde runs no submitted cell; our sandboxed\n"
+                    f"# grader scores every test cell (grader/nbgrader_sandbox.py).\n"
+                    f"c.Autograde.autograde_preprocessors = {AUTOGRADE_PREPROCESSORS}\n")
     nbformat.write(notebooks.build(assignment, for_nbgrader=True), str(source))
     return source
 

@@ -3,6 +3,7 @@
 For each assignment, three students: the reference code, the untouched release and a
 known mistake. nbgrader's scores must equal what `course grade` gives the same notebook.
 """
+import csv
 import importlib
 import json
 import os
@@ -41,10 +42,26 @@ def course(request, tmp_path_factory, data_dir):
     fill = nbgrader_export.fill_release
     students = {"reference": fill(course, assignment_id, "reference", edits=()),
                 "blank": fill(course, assignment_id, "blank"),
-                name: fill(course, assignment_id, "mistaken", edits=mistake.edits)}
+                name: fill(course, assignment_id, "mistaken", edits=mistake.edits),
+                "patcher": patch_the_check(fill(course, assignment_id, "patcher"), assignment_id)}
     nbgrader(course, "autograde", assignment_id)
     nbgrader(course, "generate_feedback", assignment_id)
     return assignment_id, course, students, mistake
+
+
+PATCH = ("import grader.jupyter\n"
+         "grader.jupyter.check = lambda *args, **kwargs: 1e9  # every test cell: full points?\n")
+
+
+def patch_the_check(submitted: Path, assignment_id: str) -> Path:
+    """The untouched release, with a first solution cell that replaces the check function the
+    test cells call (in nbgrader's one kernel, that used to give full marks)."""
+    path = submitted / f"{assignment_id}.ipynb"
+    notebook = json.loads(path.read_text())
+    cell = next(c for c in notebook["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    cell["source"] = PATCH + "".join(cell["source"])
+    path.write_text(json.dumps(notebook))
+    return submitted
 
 
 def nbgrader_score(course: Path, assignment_id: str, student: str) -> float:
@@ -64,8 +81,19 @@ def test_nbgrader_scores_equal_course_grade(course):
         assert theirs == pytest.approx(ours.score), (name, [(c.id, c.message) for c in ours.checks if not c.passed])
     assert scores["reference"][0] == a.rubric.max_score
     assert scores["blank"][0] == 0
+    assert scores.pop("patcher")[0] == 0  # the patch decides nothing: no cell ran in a kernel
     lost = sum(c.points for c in a.rubric.checks if c.id in mistake.breaks)
     assert [s for n, s in scores.items() if n not in ("reference", "blank")][0][0] == a.rubric.max_score - lost
+
+
+def test_nbgrader_export_carries_the_sandboxed_scores(course):
+    """`nbgrader export` (grades.csv) holds our scores: the patched check earns nothing there either."""
+    assignment_id, folder, students, _ = course
+    nbgrader(folder, "export")
+    rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader((folder / "grades.csv").open())
+            if r["assignment"] == assignment_id}
+    assert rows["patcher"] == 0 and rows["blank"] == 0
+    assert rows["reference"] == assignments.get(assignment_id).rubric.max_score
 
 
 def test_feedback_shows_no_hidden_test_and_no_traceback(course):
