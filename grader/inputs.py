@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from course_lib.errors import CourseError
+
 SECRET_ENV = "COURSE_SECRET"
 SECRET_FILE = ".course-secret"
 
@@ -40,11 +42,20 @@ def course_secret(course_root: Path) -> bytes:
     if os.environ.get(SECRET_ENV):
         return os.environ[SECRET_ENV].encode()
     path = Path(course_root) / SECRET_FILE
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-    return path.read_text().strip().encode()
+    try:
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32) + "\n")
+        secret = path.read_text().strip()
+    except FileExistsError:  # another grader made it meanwhile
+        secret = path.read_text().strip()
+    except OSError as err:
+        raise CourseError(f"the course secret {path} could not be read or created ({err.strerror}); set "
+                          f"{SECRET_ENV} to a long random string, or make {course_root} writable.") from None
+    if not secret:
+        raise CourseError(f"the course secret {path} is empty; delete it (a new one is made) or fill it.")
+    return secret.encode()
 
 
 def fingerprint(secret: bytes | None) -> str:
