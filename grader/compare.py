@@ -43,10 +43,30 @@ def same(found, wrong, *, rtol: float, atol: float = 0.0) -> bool:
     return found.shape == wrong.shape and bool(np.allclose(found, wrong, rtol=rtol, atol=atol, equal_nan=True))
 
 
+COMBINED = "+"  # joins the ids of the two mistakes a combination names
+
+
+def both(first: Mistake, second: Mistake) -> Mistake:
+    """The mistake of making `first` and `second` together (two entries of one function's
+    catalogue, e.g. a cross-entropy summed and with the wrong sign): its id joins theirs with
+    "+", its text names both mistakes and both fixes. A rubric registers it
+    (`Rubric.known`) and passes (both(a, b), the result the two give together) among the
+    mistakes of a check where it can compute that result."""
+    return Mistake(f"{first.id}{COMBINED}{second.id}", f"{first.what}; and at the same time {second.what}",
+                   f"{first.fix}; and also {second.fix}")
+
+
+def parts(mistake: Mistake) -> tuple[str, ...]:
+    """The ids of the catalogue entries `mistake` names: one, or two for a combination."""
+    return tuple(mistake.id.split(COMBINED))
+
+
 def recognise(found, mistakes, *, rtol: float, atol: float = 0.0) -> Mistake | None:
     """The first of `mistakes` ((Mistake, the result that mistake gives), ...) whose result
-    `found` is the `same` as."""
-    return next((mistake for mistake, wrong in mistakes if same(found, wrong, rtol=rtol, atol=atol)), None)
+    `found` is the `same` as; single mistakes are tried before combinations of two (`both`), so
+    a result one mistake explains never names two."""
+    ordered = sorted(mistakes, key=lambda entry: len(parts(entry[0])))  # stable: given order within each
+    return next((mistake for mistake, wrong in ordered if same(found, wrong, rtol=rtol, atol=atol)), None)
 
 
 def expect_close(name: str, found, expected, *, rtol: float, atol: float = 0.0, mistakes=()) -> None:

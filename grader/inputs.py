@@ -98,6 +98,12 @@ def rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed if salt is None else [seed, *salt])
 
 
+def fixed_or_drawn(fixed, seed: int, draw):
+    """An input that is a literal in the released checks: `fixed` unsalted (what a release
+    records), else `draw(rng(seed))`."""
+    return draw(rng(seed)) if salted() else fixed
+
+
 def integer(seed: int, low: int, high: int) -> int:
     """A whole number in [low, high) for a check's input (a size, an offset): `low` unsalted."""
     return low if _salt.get() is None else int(rng(seed).integers(low, high))

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from grader.sandbox import TimedOut
+from grader.timing import Measured
+
 
 @dataclass(frozen=True)
 class Mistake:
@@ -39,8 +42,9 @@ class Check:
     title: str
     points: float
     hidden: bool
-    timeout_s: float
+    timeout_s: float  # the fixed limit; where `measured`, only where there is no reference to measure
     run: Callable[["Context"], str | None]
+    measured: Measured | None = None  # a limit that scales with the machine (grader.timing)
 
     @property
     def visibility(self) -> str:
@@ -61,11 +65,19 @@ class Rubric:
         self.mistakes[id] = Mistake(id, what, fix)
         return self.mistakes[id]
 
-    def check(self, id: str, title: str, points: float, *, hidden: bool = False, timeout: float = 10.0):
+    def known(self, mistake: Mistake) -> Mistake:
+        """Add a mistake made elsewhere (e.g. `grader.compare.both`, two mistakes together)."""
+        if mistake.id in self.mistakes:
+            raise ValueError(f"duplicate mistake id {mistake.id}")
+        self.mistakes[mistake.id] = mistake
+        return mistake
+
+    def check(self, id: str, title: str, points: float, *, hidden: bool = False, timeout: float = 10.0,
+              measured: Measured | None = None):
         def add(run):
             if any(c.id == id for c in self.checks):
                 raise ValueError(f"duplicate check id {id}")
-            self.checks.append(Check(id, title, points, hidden, timeout, run))
+            self.checks.append(Check(id, title, points, hidden, timeout, run, measured))
             return run
         return add
 
@@ -77,10 +89,12 @@ class Rubric:
 class Context:
     """What a check may use: calls into the sandbox (sharing the check's time limit) and data."""
 
-    def __init__(self, sandbox, timeout_s: float, data_dir: Path | None, device: str = "cpu"):
+    def __init__(self, sandbox, timeout_s: float, data_dir: Path | None, device: str = "cpu",
+                 limit_why: str = ""):
         self.sandbox = sandbox
         self.deadline = time.monotonic() + timeout_s
         self.timeout_s = timeout_s
+        self.limit_why = limit_why  # how the limit was set, for the timeout message (grader.timing)
         self.data_dir = data_dir
         self.device = device  # where student tensors live: "cpu" or "cuda" (resolved by grade)
         self.diagnostics: dict = {}
@@ -90,19 +104,26 @@ class Context:
 
     def call(self, target: str, *args, **kwargs):
         """The value `target(*args, **kwargs)` returned in the sandbox, as plain data."""
-        return self.sandbox.call("call", *args, target=target, label=f"`{target}`",
-                                 timeout=self._left(), limit=self.timeout_s, **kwargs)["value"]
+        return self._run("call", f"`{target}`", args, kwargs, target=target)["value"]
 
     def call_keeping_args(self, target: str, *args, **kwargs):
         """(value, args as they were after the call), to see whether the call modified them."""
-        result = self.sandbox.call("call", *args, target=target, label=f"`{target}`",
-                                   timeout=self._left(), limit=self.timeout_s,
-                                   return_args=True, **kwargs)
+        result = self._run("call", f"`{target}`", args, kwargs, target=target, return_args=True)
         return result["value"], result["args_after"]
 
     def probe(self, name: str, *args, label: str, **kwargs):
         """The value the assignment's probe `name` returned in the sandbox."""
-        return self.sandbox.call(name, *args, label=label, timeout=self._left(), limit=self.timeout_s, **kwargs)["value"]
+        return self._run(name, label, args, kwargs)["value"]
+
+    def _run(self, probe: str, label: str, args, kwargs, **how) -> dict:
+        try:
+            return self.sandbox.call(probe, *args, label=label, timeout=self._left(), limit=self.timeout_s,
+                                     **how, **kwargs)
+        except TimedOut:
+            if not self.limit_why:
+                raise
+            raise TimedOut(f"{label} did not finish within the time limit of {self.timeout_s:.4g} s: "
+                           f"{self.limit_why}. Make it faster, or look for a loop that never ends.") from None
 
     def record(self, key: str, value) -> None:
         """Keep plain data (numbers, lists, strings) in the report for this check."""

@@ -35,10 +35,7 @@ def mistaken():
     return get("assignment1").mistaken()
 
 
-def fixed_or_drawn(fixed, seed: int, draw):
-    """An input that is a literal today: `fixed` unsalted (what a release records), else
-    `draw(inputs.rng(seed))`."""
-    return draw(inputs.rng(seed)) if inputs.salted() else fixed
+fixed_or_drawn = inputs.fixed_or_drawn
 
 
 # -- the catalogue of known mistakes ------------------------------------------------------
@@ -56,6 +53,12 @@ NO_SHUFFLE = M("split_without_shuffle", "the split keeps the rows in their origi
                "shuffle with order = np.random.default_rng(seed).permutation(n) before splitting")
 SEED_IGNORED = M("split_ignores_seed", "the split shuffles the same way whatever the seed",
                  "seed the generator with the `seed` argument: np.random.default_rng(seed)")
+SEED_TRUTHY = M("split_seeds_only_truthy", "the split seeds only when the seed is truthy (if seed:), so seed=0 "
+                "is not reproducible", "seed whenever a seed is given (if seed is not None:), or draw from "
+                "np.random.default_rng(seed)")
+UNSEEDED = M("split_unseeded", "the split draws from NumPy's global generator without seeding it with `seed`, "
+             "so the same seed gives another split on each call", "draw from np.random.default_rng(seed), "
+             "or call np.random.seed(seed) before np.random.permutation")
 BIAS_LAST = M("bias_column_last", "the column of ones is the last column, so the bias is the last weight",
               "put the ones in front, np.hstack([np.ones((n, 1)), X]), so that weights[0] is the bias")
 NORMAL_EQUATION_SHAPES = M("normal_equation_transposed", "a transpose is in the wrong place in the normal "
@@ -173,6 +176,22 @@ def split_of(ctx, n: int, **kwargs):
     return [as_array(f"train_test_split output {i}", part) for i, part in enumerate(found)]
 
 
+def expect_input_rows(parts, n: int) -> None:
+    """The four parts together hold the values of X and y of `numbered_rows(n)`, each once, in
+    any order (whether each X keeps its y is the partition check's): zeros or constants of the
+    right shapes are no split."""
+    X, y = numbered_rows(n)
+    X_train, X_test, y_train, y_test = parts
+    if X_train.ndim != 2 or X_test.ndim != 2 or y_train.ndim != 1 or y_test.ndim != 1:
+        raise CheckFailed(f"expected X_train and X_test of 2 dimensions and y_train and y_test of 1, found shapes "
+                          f"{(X_train.shape, X_test.shape, y_train.shape, y_test.shape)}.")
+    X_all, y_all = np.concatenate([X_train, X_test]), np.concatenate([y_train, y_test])
+    if X_all.shape != X.shape or y_all.shape != y.shape \
+            or not np.array_equal(np.sort(X_all, axis=0), X) or not np.array_equal(np.sort(y_all), y):
+        raise CheckFailed(f"the parts do not hold the rows of X and y (n={n}): together they must be a permutation "
+                          f"of the input rows, each row once.")
+
+
 @rubric.check("train_test_split.sizes", "train_test_split puts ceil(n * test_size) rows in the test part", 1)
 def split_sizes(ctx):
     for case, (n, test_size) in enumerate([(10, 0.25), (101, 0.2), (7, 0.5)]):
@@ -186,6 +205,7 @@ def split_sizes(ctx):
             raise CheckFailed(f"with n={n}, test_size={test_size}: expected shapes {want} "
                               f"(n_test = ceil({n} * {test_size}) = {n_test}), found {shapes}.",
                               TEST_SIZE_FLOOR if X_test.shape[0] == floor else None)
+        expect_input_rows((X_train, X_test, y_train, y_test), n)
 
 
 @rubric.check("train_test_split.partition", "train_test_split keeps every row once and each X with its y", 2)
@@ -214,20 +234,48 @@ def in_order(part: np.ndarray) -> bool:
 
 @rubric.check("train_test_split.shuffled", "train_test_split shuffles the rows", 1)
 def split_shuffled(ctx):
-    X_train, X_test, _, _ = split_of(ctx, 100, test_size=0.2, seed=split_seed())
-    if in_order(X_train) and in_order(X_test):
+    """The parts are a permutation of the input rows (expect_input_rows), not in their original order."""
+    parts = split_of(ctx, 100, test_size=0.2, seed=split_seed())
+    expect_input_rows(parts, 100)
+    if in_order(parts[0]) and in_order(parts[1]):
         raise CheckFailed("the rows come out in their original order.", NO_SHUFFLE)
+
+
+def split_after(ctx, state: int, **kwargs):
+    """The student's split of numbered_rows(100) with every global generator of the child seeded
+    from `state` first (probe split_after_state)."""
+    X, y = numbered_rows(100)
+    label = f"train_test_split(X, y, {kwargs})"
+    found = expect_tuple(label, ctx.probe("split_after_state", X, y, state, label=label, **kwargs), 4)
+    return [as_array(f"train_test_split output {i}", part) for i, part in enumerate(found)]
+
+
+def same_split(a, b) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
 @rubric.check("train_test_split.seeded", "train_test_split depends on its seed, and only on it", 1, hidden=True)
 def split_seeded(ctx):
-    first = split_of(ctx, 100, test_size=0.2, seed=0)  # 0: compared with the default seed
-    again = split_of(ctx, 100, test_size=0.2, seed=0)
-    default = split_of(ctx, 100)
-    other = split_of(ctx, 100, test_size=0.2, seed=inputs.integer(18, 1, 2**31))  # 1 unsalted
-    if not all(np.array_equal(a, b) for a, b in zip(first, again)):
-        raise CheckFailed("the same seed gave two different splits; seed the generator with `seed`.")
-    if not all(np.array_equal(a, b) for a, b in zip(first, default)):
+    """The same seed gives the same split whatever the global random state before the call
+    (each call seeds NumPy's legacy generator, `random` and torch from another state first, so
+    a split that ignores `seed`, or seeds only `if seed:`, gives two splits for seed=0); the
+    defaults are test_size=0.2, seed=0; another seed gives other test rows. Accepted:
+    np.random.default_rng(seed), np.random.RandomState(seed), random.Random(seed), and
+    np.random.seed(seed) (0 included) before np.random.permutation or np.random.shuffle."""
+    state = inputs.integer(22, 0, 2**31 - 1)  # the two global states differ: state and state + 1
+    other_seed = inputs.integer(18, 1, 2**31)  # 1 unsalted; never 0, so truthy
+    first = split_after(ctx, state, test_size=0.2, seed=0)  # 0: compared with the default seed
+    expect_input_rows(first, 100)
+    again = split_after(ctx, state + 1, test_size=0.2, seed=0)
+    if not same_split(first, again):
+        seeded_other = same_split(split_after(ctx, state, test_size=0.2, seed=other_seed),
+                                  split_after(ctx, state + 1, test_size=0.2, seed=other_seed))
+        raise CheckFailed("seed=0 gave two different splits in two calls (with other global random states "
+                          "before them); the split must depend only on `seed`, seed=0 included.",
+                          SEED_TRUTHY if seeded_other else UNSEEDED)
+    default = split_after(ctx, state + 1)
+    other = split_after(ctx, state, test_size=0.2, seed=other_seed)
+    if not same_split(first, default):
         raise CheckFailed("the defaults (test_size=0.2, seed=0) gave another split than passing them.")
     if np.array_equal(first[1], other[1]):
         raise CheckFailed("seed=0 and seed=1 gave the same test rows; the split must depend on the seed.",

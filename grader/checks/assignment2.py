@@ -24,7 +24,8 @@ from course_lib.datasets.mnist import decoded_files, load_mnist
 from course_lib.gradcheck import compare_gradients, numerical_gradient
 from grader import inputs
 from grader.assignments import get
-from grader.compare import as_array, describe, expect_close, expect_scalar, expect_tuple, recognise
+from grader.compare import as_array, both, describe, expect_close, expect_scalar, expect_tuple, recognise
+from grader.sandbox import StudentFault
 from grader.rubric import CheckFailed, Rubric
 
 rubric = Rubric()
@@ -47,10 +48,19 @@ XAVIER_NO_SQRT = M("xavier_limit_without_sqrt", "the Xavier limit is 6 / (n_in +
                    "l = np.sqrt(6.0 / (n_in + n_out))")
 XAVIER_IGNORES_RNG = M("xavier_ignores_generator", "xavier_uniform draws from np.random, not from the generator "
                        "it is given", "draw with rng.uniform(-l, l, size=(n_in, n_out))")
+INIT_SEED_IF_TRUTHY = M("init_params_seeds_only_a_truthy_seed", "init_params seeds only when the seed is "
+                        "truthy (`if seed:`), so seed=0, the default, draws unseeded weights",
+                        "always seed: rng = np.random.default_rng(seed), with no `if`")
+INIT_IGNORES_SEED = M("init_params_ignores_seed", "init_params ignores its seed: two calls with the same seed "
+                      "give different weights", "make one generator rng = np.random.default_rng(seed) and draw "
+                      "both weight matrices from it")
 SIGMOID_OVERFLOW = M("sigmoid_overflows", "the sigmoid computes np.exp(-x), which overflows for large negative x",
                      "use a form without overflow, e.g. 0.5 * (1 + np.tanh(x / 2))")
 SOFTMAX_NO_MAX = M("softmax_without_max", "the softmax exponentiates the logits without subtracting the row "
                    "maximum, so exp overflows", "subtract each row's maximum (keepdims=True) before np.exp")
+SOFTMAX_GLOBAL_MAX = M("softmax_global_max", "the softmax subtracts the maximum of the whole array, not of each "
+                       "row, so a row far below it underflows to 0 / 0 = nan",
+                       "subtract each row's own maximum: z - z.max(axis=-1, keepdims=True)")
 SOFTMAX_COLUMNS = M("softmax_over_columns", "the softmax normalises over the columns (axis 0)",
                     "take the max and the sum over the last axis with keepdims=True, so every row sums to 1")
 CE_SUMMED = M("cross_entropy_summed", "the cross-entropy is summed over the batch, not averaged",
@@ -58,11 +68,15 @@ CE_SUMMED = M("cross_entropy_summed", "the cross-entropy is summed over the batc
 CE_SIGN = M("cross_entropy_wrong_sign", "the cross-entropy has the wrong sign", "it is -sum(Y * log(y_prob)) / N")
 CE_LOG_ZERO = M("cross_entropy_log_of_zero", "the cross-entropy takes log(0) = -inf where a probability is 0, "
                 "and 0 * log(0) is nan", "clip before the log: np.log(np.clip(y_prob, 1e-12, 1))")
+CE_SUMMED_AND_SIGN = rubric.known(both(CE_SUMMED, CE_SIGN))
 FORWARD_LOGITS = M("forward_returns_logits", "forward returns the logits z2 as y", "y = softmax(z2)")
 ACTIVATION_IGNORED = M("forward_ignores_activation", "forward uses ReLU whatever `activation` says",
                        'apply relu when activation is "relu" and sigmoid when it is "sigmoid"')
 GRADIENT_NO_MEAN = M("backward_without_division_by_n", "the gradients are N times too large: the loss is a mean "
                      "over the batch", "dl_dz2 = (y - Y) / N")
+L2_IN_BACKWARD = M("backward_adds_weight_decay", "the weight gradients include an L2 weight-decay term "
+                   "lam * W, which the mean cross-entropy does not have",
+                   "backward returns the gradient of the mean cross-entropy alone: leave out lam * W")
 SIGMOID_AT_Z = M("sigmoid_derivative_at_z", "the sigmoid's derivative is taken as z1 * (1 - z1)",
                  "the derivative of the sigmoid at z1 is a1 * (1 - a1), with a1 = sigmoid(z1)")
 SIGMOID_OF_A = M("sigmoid_derivative_of_a", "the sigmoid's derivative applies the sigmoid again, "
@@ -90,12 +104,12 @@ def as_dict(name: str, found, keys) -> dict:
 
 def drawn(seed: int, fixed: int, low: int, high: int) -> int:
     """A size or a seed of a check's input: `fixed` unsalted, else drawn from [low, high)."""
-    return inputs.integer(seed, low, high) if inputs.salted() else fixed
+    return inputs.fixed_or_drawn(fixed, seed, lambda rng: int(rng.integers(low, high)))
 
 
 def scaled(seed: int, x: np.ndarray, low: float, high: float) -> np.ndarray:
     """`x` unsalted; salted, each entry times its own factor drawn from U(low, high)."""
-    return x * inputs.rng(seed).uniform(low, high, size=x.shape) if inputs.salted() else x
+    return inputs.fixed_or_drawn(x, seed, lambda rng: x * rng.uniform(low, high, size=x.shape))
 
 
 def shuffled_and_shifted(seed: int, z: np.ndarray, shift: float) -> np.ndarray:
@@ -223,11 +237,27 @@ def init_params_seeded(ctx):
     default, other = init_of(ctx, *sizes), init_of(ctx, *sizes, seed=drawn(115, 1, 1, 2**31))
     if not all(np.array_equal(first[k], again[k]) for k in PARAMS):
         raise CheckFailed("init_params with the same seed gave different weights; draw them from "
-                          "np.random.default_rng(seed).")
+                          "np.random.default_rng(seed).", unseeded(ctx, sizes))
     if not all(np.array_equal(first[k], default[k]) for k in PARAMS):
         raise CheckFailed("init_params without a seed gave other weights than with seed=0 (the default).")
     if np.array_equal(first["W1"], other["W1"]):
         raise CheckFailed("seed=0 and seed=1 gave the same W1; the weights must depend on the seed.")
+
+
+def unseeded(ctx, sizes):
+    """Why two calls of init_params with seed=0 differed: a seed that only seeds when truthy
+    (another seed gives the same weights twice), xavier_uniform drawing from np.random, or a
+    seed ignored altogether. Every call runs in a child with fresh global random state, so
+    unseeded draws differ between calls."""
+    seed = drawn(116, 7, 1, 2**31)
+    first, again = init_of(ctx, *sizes, seed=seed), init_of(ctx, *sizes, seed=seed)
+    if all(np.array_equal(first[k], again[k]) for k in PARAMS):
+        return INIT_SEED_IF_TRUTHY
+    try:
+        draws = xavier_draws(ctx, sizes[1], sizes[2])
+    except (CheckFailed, StudentFault):
+        return None
+    return INIT_IGNORES_SEED if np.array_equal(draws["first"], draws["again"]) else XAVIER_IGNORES_RNG
 
 
 # -- activations, softmax, cross-entropy --------------------------------------------------
@@ -239,12 +269,17 @@ def watched(ctx, name: str, x, label: str):
 
 @rubric.check("sigmoid.values", "sigmoid(x) = 1 / (1 + exp(-x)) elementwise", 1)
 def sigmoid_values(ctx):
+    """Any exact form passes (1 / (1 + exp(-x)), tanh, a masked or np.where form, exp(x) clipped
+    to +-500 first): they agree to rounding (rtol 1e-7) on x ~ N(0, 16)."""
     x = inputs.rng(21).normal(scale=4, size=(6, 5))
     expect_close("sigmoid(x)", ctx.call("sigmoid", x), ref().sigmoid(x), rtol=1e-7, atol=1e-12)
 
 
 @rubric.check("sigmoid.stable", "sigmoid neither overflows nor warns for |x| up to 1e4", 1)
 def sigmoid_stable(ctx):
+    """Accepts 0.5 * (1 + tanh(x / 2)), a form masked by the sign of x, and clipping x to
+    [-500, 500] (or any bound up to 709) before exp: sigmoid(-500) = 7e-218 is within atol 1e-12 of
+    0. Fails on NumPy's overflow warning (1 / (1 + exp(-x)), or np.where evaluating both branches)."""
     x = scaled(121, np.array([-1e4, -1e3, -50.0, -1.0, 0.0, 1.0, 50.0, 1e3, 1e4]), 0.8, 1.0)  # exp(800) overflows
     found, warned = watched(ctx, "sigmoid", x, "sigmoid(x) with |x| up to 1e4")
     expect_close("sigmoid(x) with |x| up to 1e4", found, ref().sigmoid(x), rtol=1e-7, atol=1e-12)
@@ -263,6 +298,10 @@ def relu_values(ctx):
 
 @rubric.check("softmax.values", "softmax(z) is exp(z) normalised over each row", 1)
 def softmax_values(ctx):
+    """Accepts every exact row-wise form: the row maximum subtracted or not (logits ~ N(0, 9)),
+    a loop over the rows, log-sum-exp (exp(z - logsumexp(z))), an eps of up to 1e-8 added to the
+    denominator (each row's sum is at least 1 once its maximum is subtracted); rtol 1e-7.
+    Normalising over the columns fails, named."""
     z = inputs.rng(23).normal(scale=3, size=(6, 10))
     expect_close("softmax(z) for z of shape (6, 10)", ctx.call("softmax", z), ref().softmax(z), rtol=1e-7,
                  atol=1e-12, mistakes=[(SOFTMAX_COLUMNS, mistaken().softmax_over_columns(z))])
@@ -270,28 +309,51 @@ def softmax_values(ctx):
 
 @rubric.check("softmax.stable", "softmax stays finite for logits of 1e4", 1)
 def softmax_stable(ctx):
+    """Accepts what `softmax_values` accepts when each row's own maximum is subtracted (rows of
+    1e4 and of -1e4 mixed). Fails, named: no maximum subtracted (exp overflows), the columns, and
+    the maximum of the whole array (the row of -1e4 underflows to 0 / 0)."""
     z = shuffled_and_shifted(123, np.array([[1e4, 1e4 - 1.0, 0.0, -1e4], [1e4] * 4, [-1e4] * 4, [1.0, 2.0, 3.0, 4.0]]),
                              shift=500.0)  # rows 1 to 3 still overflow exp (beyond +-710)
     found, warned = watched(ctx, "softmax", z, "softmax(z) with logits of 1e4")
     expect_close("softmax(z) with logits of 1e4", found, ref().softmax(z), rtol=1e-7, atol=1e-12,
                  mistakes=[(SOFTMAX_NO_MAX, mistaken().softmax_without_max(z)),
-                           (SOFTMAX_COLUMNS, mistaken().softmax_over_columns(z))])
+                           (SOFTMAX_COLUMNS, mistaken().softmax_over_columns(z)),
+                           (SOFTMAX_GLOBAL_MAX, mistaken().softmax_global_max(z))])
     if warned:
         raise CheckFailed(f"softmax(z) with logits of 1e4 is right but NumPy warned: {warned[0]}; "
                           f"subtract the row maximum before exp.")
 
 
+PROBABILITY_FLOOR = 0.01  # the least probability cross_entropy.values hands over
+CE_RTOL = 1e-4  # the cross-entropy checks' relative tolerance; see `cross_entropy_values`
+
+
 def probabilities(seed: int, N: int = 16, C: int = 10):
+    """(y_prob (N, C), one-hot Y): rows of a softmax mixed with the uniform distribution, so that
+    every probability is at least PROBABILITY_FLOOR and the mean loss is about 1 or more."""
     rng = inputs.rng(seed)
-    return ref().softmax(rng.normal(scale=2, size=(N, C))), np.eye(C)[rng.integers(0, C, size=N)]
+    y_prob = (1 - C * PROBABILITY_FLOOR) * ref().softmax(rng.normal(scale=2, size=(N, C))) + PROBABILITY_FLOOR
+    return y_prob, np.eye(C)[rng.integers(0, C, size=N)]
 
 
 @rubric.check("cross_entropy.values", "cross_entropy is the batch mean of -sum(Y * log(y_prob))", 1)
 def cross_entropy_values(ctx):
+    """Accepts every usual way of keeping the log finite: an eps added, `-np.sum(Y * np.log(y_prob
+    + eps)) / N` for eps up to 1e-6 (1e-7 as in Keras, 1e-10, 1e-12), clipping (`np.clip(y_prob,
+    1e-12, 1)` or to [eps, 1 - eps]), `np.maximum(y_prob, eps)`, `np.where(Y == 1, -np.log(...), 0)`,
+    and the true class's probability picked by index. Every probability here is at least 0.01,
+    so an eps of 1e-6 moves a row's loss by at most 1e-4 (relative error at most 1.7e-5 over 300
+    salts, the loss being about 3) and CE_RTOL = 1e-4 passes it; a sum over the batch (N = 16 times the loss), the wrong sign
+    and both together are off by 100% or more and fail, each named."""
     y_prob, Y = probabilities(24)
     expected = ref().cross_entropy(y_prob, Y)
     expect_scalar("cross_entropy(y_prob, Y) for 16 rows", ctx.call("cross_entropy", y_prob, Y), expected,
-                  rtol=1e-7, mistakes=[(CE_SUMMED, len(Y) * expected), (CE_SIGN, -expected)])
+                  rtol=CE_RTOL, mistakes=ce_mistakes(expected, len(Y)))
+
+
+def ce_mistakes(expected: float, N: int) -> list:
+    """The losses the catalogue's scaling mistakes give, alone and together."""
+    return [(CE_SUMMED, N * expected), (CE_SIGN, -expected), (CE_SUMMED_AND_SIGN, -N * expected)]
 
 
 def zero_for_a_wrong_class():
@@ -316,12 +378,17 @@ def zero_for_the_true_class():
 
 @rubric.check("cross_entropy.zero_probability", "cross_entropy stays finite when a probability is 0", 1)
 def cross_entropy_zero(ctx):
+    """Accepts what `cross_entropy_values` accepts: with a wrong class's probability 0 the loss is
+    that of the true classes (each at least 0.05: an eps of 1e-6 moves the loss by at most 5e-6
+    relative over 300 salts, within CE_RTOL); for the true class's probability 0 any large finite loss (-log of
+    an eps or clip from 1e-7 down to 1e-300 is 16 or more) passes. The unclipped log (nan or inf),
+    the sum, the wrong sign and both fail, each named."""
     y_prob, Y = zero_for_a_wrong_class()
     expected = -np.mean(np.log(np.sum(Y * y_prob, axis=1)))  # the true class's probabilities
     expect_scalar("cross_entropy(y_prob, Y) with a probability of 0 for a wrong class",
-                  ctx.call("cross_entropy", y_prob, Y), expected, rtol=1e-6,
-                  mistakes=[(CE_LOG_ZERO, mistaken().cross_entropy_unclipped(y_prob, Y)),
-                            (CE_SUMMED, len(Y) * expected), (CE_SIGN, -expected)])
+                  ctx.call("cross_entropy", y_prob, Y), expected, rtol=CE_RTOL,
+                  mistakes=[(CE_LOG_ZERO, mistaken().cross_entropy_unclipped(y_prob, Y))]
+                  + ce_mistakes(expected, len(Y)))
     found = ctx.call("cross_entropy", *zero_for_the_true_class())
     name = "cross_entropy(y_prob, Y) with a probability of 0 for the true class"
     found = as_array(name, found)
@@ -350,6 +417,8 @@ def forward_keys_shapes(ctx):
 
 @rubric.check("forward.values", "forward computes softmax(act(X W1 + b1) W2 + b2) for ReLU and sigmoid", 2)
 def forward_values(ctx):
+    """Accepts any forward pass built of forms the activation and softmax checks accept (rtol 1e-6,
+    atol 1e-9). Fails, named: y = z2 (the logits) and ReLU whatever `activation` says."""
     params, X, _ = network(32, D=20, H=16, C=10, N=12)
     for activation in (None,) + ACTIVATIONS:
         name, found = forward_of(ctx, params, X, activation)
@@ -428,8 +497,27 @@ def gradient_mistakes(params, X, Y, activation: str, expected: dict) -> dict:
             for k in PARAMS}
 
 
-def fail_gradient(failure: str, found, mistakes, scale: float, key: str, activation: str) -> None:
-    """Fail with `failure`, naming the mistake `found` matches, or else a hint where to look."""
+def weight_decay(found, expected, W) -> list:
+    """[(L2_IN_BACKWARD, expected + lam * W)] with lam > 0 fitted to `found` by least squares
+    (any lam: 1e-4, 5e-4, 2 * lam from differentiating lam * ||W||^2), or [] when none fits."""
+    try:
+        residual = np.asarray(found, dtype=float) - expected
+    except (TypeError, ValueError):
+        return []
+    W = np.asarray(W, dtype=float)
+    if residual.shape != W.shape or not np.all(np.isfinite(residual)) or not np.any(W):
+        return []
+    lam = float(np.sum(residual * W) / np.sum(W * W))
+    return [(L2_IN_BACKWARD, expected + lam * W)] if lam > 0 else []
+
+
+def fail_gradient(failure: str, found, mistakes, scale: float, key: str, activation: str,
+                  expected=None, W=None) -> None:
+    """Fail with `failure`, naming the mistake `found` matches, or else a hint where to look.
+    With the right gradient `expected` and the weights `W` of a weight matrix, weight decay
+    added in backward is among the mistakes."""
+    if expected is not None and key.startswith("W"):
+        mistakes = list(mistakes) + weight_decay(found, expected, W)
     mistake = recognise(found, mistakes, rtol=1e-6, atol=1e-9 * scale)
     raise CheckFailed(failure + ("" if mistake else backward_hint(key, activation)), mistake)
 
@@ -444,6 +532,10 @@ def backward_hint(key: str, activation: str) -> str:
 
 @rubric.check("backward.finite_differences", "backward agrees with centred finite differences (ReLU, sigmoid)", 4)
 def backward_finite_differences(ctx):
+    """Accepts any exact backpropagation: dl_dz2 = (y - Y) / N or y - Y averaged later, the sigmoid's
+    derivative from a1 or recomputed from z1, (z1 > 0) or np.where / np.heaviside for ReLU (no
+    entry of z1 is within 0.05 of the kink), relative error at most 1e-6. Fails, named: no
+    division by N, the activation's derivative taken wrongly, an L2 weight decay lam * W added."""
     params, X, Y, numeric = gradcheck_network()
     for activation in ACTIVATIONS:
         mistakes = gradient_mistakes(params, X, Y, activation, numeric[activation])
@@ -452,12 +544,15 @@ def backward_finite_differences(ctx):
             want = numeric[activation][key]
             ok, message = compare_gradients(found[key], want, tol=1e-6, name=f'{name}["{key}"]')
             if not ok:
-                fail_gradient(message, found[key], mistakes[key], float(np.abs(want).max()), key, activation)
+                fail_gradient(message, found[key], mistakes[key], float(np.abs(want).max()), key, activation,
+                              want, params[key])
     return "relative error at most 1e-6 for every gradient entry, ReLU and sigmoid"
 
 
 @rubric.check("backward.reference", "backward equals the reference's gradients on a larger network", 2, hidden=True)
 def backward_reference(ctx):
+    """Accepts what `backward_finite_differences` accepts, compared with the reference's gradients
+    (rtol 1e-6, atol 1e-9 of the gradient's largest entry)."""
     params, X, Y = network(41, D=20, H=16, C=10, N=64)
     for activation in ACTIVATIONS:
         expected = ref().backward(params, ref().forward(params, X, activation), X, Y, activation)
@@ -468,7 +563,8 @@ def backward_reference(ctx):
             try:
                 expect_close(f'{name}["{key}"]', found[key], expected[key], rtol=1e-6, atol=1e-9 * scale)
             except CheckFailed as failure:
-                fail_gradient(str(failure), found[key], mistakes[key], scale, key, activation)
+                fail_gradient(str(failure), found[key], mistakes[key], scale, key, activation,
+                              expected[key], params[key])
 
 
 # -- predict ------------------------------------------------------------------------------
@@ -560,6 +656,14 @@ def _mnist_test(data_dir, salt):
     return (X if secret is None else X[:, secret.pixels]), np.array(data["y_test"])
 
 
+def diverged(name: str, key: str, value: np.ndarray) -> str:
+    """The plain message for parameters that hold NaN or inf after training."""
+    held = "NaN" if np.isnan(value).any() else "inf"
+    return (f'{name}: training diverged: the parameters hold {held} ({int(np.sum(~np.isfinite(value)))} of '
+            f'{value.size} entries of params["{key}"]). Check the gradients against finite differences '
+            f"and that softmax and the loss stay finite; with them right, a smaller learning rate helps.")
+
+
 def trained(name: str, result) -> tuple[dict, list | None]:
     """(params, loss history or None) from what `train` returned, shapes checked."""
     params, history = expect_tuple(name, result, 2)
@@ -572,7 +676,7 @@ def trained(name: str, result) -> tuple[dict, list | None]:
     params = {k: as_array(f'{name}: params["{k}"]', params[k], shapes[k]) for k in PARAMS}
     for k, v in params.items():
         if not np.all(np.isfinite(v)):
-            raise CheckFailed(f'{name}: params["{k}"] holds non-finite values (nan or inf): training diverged.')
+            raise CheckFailed(diverged(name, k, v))
     losses = history.get("loss") if isinstance(history, dict) else None
     if isinstance(losses, np.ndarray):
         losses = losses.tolist()
@@ -591,7 +695,9 @@ def train_history(ctx):
     if losses is None or len(losses) != 2:
         raise CheckFailed(f'{name}: history["loss"] should be a list of 2 numbers, one per epoch; '
                           f"found {describe(losses)}.", IGNORES_EPOCHS if losses and len(losses) == 10 else None)
-    if not np.all(np.isfinite(losses)) or not losses[1] < losses[0]:
+    if not np.all(np.isfinite(losses)):
+        raise CheckFailed(f'{name}: training diverged: history["loss"] = {losses} holds NaN or inf.')
+    if not losses[1] < losses[0]:
         raise CheckFailed(f'{name}: history["loss"] = {losses} should be finite and go down.')
     measured = ref().cross_entropy(ref().forward(params, X)["y"], Y)  # the loss after training
     if not 0.5 < losses[1] / measured < 3:

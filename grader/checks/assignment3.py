@@ -63,16 +63,15 @@ def numbered(seed: int, *shape) -> np.ndarray:
     """Distinct whole numbers 0, 1, ... of `shape`, so that every entry says where it came from:
     in order unsalted (entry = its flat index), shuffled when salted."""
     size = math.prod(shape)
-    order = inputs.rng(seed).permutation(size) if inputs.salted() else np.arange(size)
+    order = inputs.fixed_or_drawn(np.arange(size), seed, lambda rng: rng.permutation(size))
     return order.astype(float).reshape(shape)
 
 
 def padded_lengths(seed: int, fixed: tuple, longest: int) -> tuple:
     """The lengths of the sequences of a padding mask: `fixed` unsalted; salted, the first full
     (`longest`) and the others drawn in [1, longest), so every query keeps a key and some are hidden."""
-    if not inputs.salted():
-        return fixed
-    return (longest, *(int(n) for n in inputs.rng(seed).integers(1, longest, size=len(fixed) - 1)))
+    return inputs.fixed_or_drawn(fixed, seed, lambda rng: (longest, *(
+        int(n) for n in rng.integers(1, longest, size=len(fixed) - 1))))
 
 
 def padding_mask(lengths: tuple, keys: int) -> np.ndarray:
@@ -172,6 +171,9 @@ PROBS_BEFORE_DROPOUT = M("probs_returned_before_dropout", "forward returns the p
                          "return the probabilities after dropout, the ones that multiply v")
 DROPOUT_ON_OUTPUT = M("dropout_on_the_output", "dropout is applied to the output instead of to the probabilities",
                       "apply dropout to probs, before probs @ v")
+DROPOUT_TWICE = M("dropout_on_probs_and_output", "dropout is applied to the attention output as well as to "
+                  "the probabilities", "apply dropout once, to probs before probs @ v; leave probs @ v and the "
+                  "output of self.out without dropout")
 DROPOUT_NOT_SCALED = M("dropout_not_scaled", "dropout zeroes probabilities without scaling the rest by 1 / (1 - p)",
                        "use nn.Dropout(p), which scales the kept values")
 NO_VALUE_ERROR = M("no_value_error", "MultiHeadSelfAttention accepts a hidden size that num_heads does not divide",
@@ -304,13 +306,34 @@ def sdpa_mask(ctx):
     judge_sdpa(ctx, q, k, v, padding, "float32", "padding mask of shape (2, 1, 1, 7)")
 
 
+def invalid_probs(probs: np.ndarray, mask: np.ndarray, dtype: str) -> str:
+    """"" when `probs` (..., S_q, S_k) are probabilities: finite, non-negative and summing to 1
+    over the keys in every row where the mask allows a key; else what is wrong with them."""
+    if not np.all(np.isfinite(probs)):
+        return "some are not finite"
+    if np.any(probs < 0):
+        index = tuple(int(i) for i in np.argwhere(probs < 0)[0])
+        return f"{probs[index]:.3g} at index {index} is negative"
+    allowed = np.broadcast_to(mask.any(axis=-1), probs.shape[:-1])
+    sums = probs.sum(axis=-1)
+    off = allowed & (np.abs(sums - 1) > TOL[dtype] * probs.shape[-1])
+    if off.any():
+        index = tuple(int(i) for i in np.argwhere(off)[0])
+        return f"the row at index {index} sums to {sums[index]:.6g} over the keys"
+    return ""
+
+
 @rubric.check("sdpa.masked_zero", "Masked probabilities are exactly 0", 1, timeout=TIMEOUT)
 def sdpa_masked_zero(ctx):
+    """The masked probabilities are exactly 0, and the probabilities are valid (invalid_probs):
+    all-zero or constant probabilities are no attention. Accepts -inf, torch.finfo(dtype).min
+    or -1e9 as the fill before the softmax."""
     q, k, v = qkv(40)
     mask = np.tril(np.ones((5, 7), dtype=bool), k=1)  # (S_q, S_k)
     label = "scaled_dot_product_attention(q, k, v, mask) in float32"
     _, probs = pair(label, ctx.probe("sdpa", q, k, v, mask, "float32", device=ctx.device, label=label))
     probs = as_array(f"probs of {label}", probs, (2, 3, 5, 7))
+    variants = sdpa_mistakes(q, k, mask)  # before judging, so that a release records them
     hidden = np.broadcast_to(~mask, probs.shape)
     leaked = hidden & (probs != 0)
     if leaked.any():
@@ -318,7 +341,12 @@ def sdpa_masked_zero(ctx):
         raise CheckFailed(f"probs at masked positions must be exactly 0; found {probs[index]:.3g} at index "
                           f"{index} ({int(leaked.sum())} of {int(hidden.sum())} masked entries are not 0). "
                           f"Fill the masked scores with -inf or torch.finfo(dtype).min before the softmax.",
-                          recognised(probs, sdpa_mistakes(q, k, mask), "float32"))
+                          recognised(probs, variants, "float32"))
+    wrong = invalid_probs(probs, mask, "float32")
+    if wrong:
+        raise CheckFailed(f"probs of {label} are not probabilities: {wrong}; each must be at least 0 and each row "
+                          f"sum to 1 over the keys (a softmax over the last dim).",
+                          recognised(probs, variants, "float32"))
 
 
 # -- MultiHeadSelfAttention: construction -------------------------------------------------
@@ -347,6 +375,14 @@ def mhsa_init(ctx):
 @rubric.check("mhsa.value_error", "hidden_size not divisible by num_heads raises ValueError", 1, hidden=True,
               timeout=TIMEOUT)
 def mhsa_value_error(ctx):
+    """ValueError (or a subclass) for a hidden size num_heads does not divide, and none for one it
+    divides: a constructor that always raises earns nothing."""
+    heads, head_size = module_sizes(116)
+    raised = ctx.probe("construct_error", heads * head_size, heads,
+                       label=f"MultiHeadSelfAttention({heads * head_size}, {heads})")
+    if raised is not None:
+        raise CheckFailed(f"MultiHeadSelfAttention({heads * head_size}, {heads}) raised {raised[0]}, although "
+                          f"{heads} divides {heads * head_size}; raise only when hidden_size % num_heads != 0.")
     for hidden, heads in (indivisible(110, 3), indivisible(113, 5)):
         raised = ctx.probe("construct_error", hidden, heads, label=f"MultiHeadSelfAttention({hidden}, {heads})")
         if raised is None or "ValueError" not in raised:
@@ -461,8 +497,31 @@ def mhsa_dropout_train(ctx):
                           f"1 - p = {1 - p:g}.", DROPOUT_NOT_SCALED)
     judge(f"the kept probs of {label} (eval-mode probs / (1 - p))", kept, expected_probs[~dropped] / (1 - p),
           "float64")
-    judge(f"output of {label}, computed from the probs it returned as out(merge_heads(probs @ v))", out,
-          self_attention(weights, x, probs=probs)[0], "float64")
+    from_probs = self_attention(weights, x, probs=probs)[0]
+    try:
+        judge(f"output of {label}, computed from the probs it returned as out(merge_heads(probs @ v))", out,
+              from_probs, "float64")
+    except CheckFailed as failure:
+        raise CheckFailed(str(failure), failure.mistake or (DROPOUT_TWICE if dropped_out_again(
+            out, from_probs, weights, p) else None)) from None
+
+
+def dropped_out_again(out, from_probs, weights, p: float) -> bool:
+    """Whether a training-mode output is `from_probs` (the output its own dropped-out probs give)
+    with dropout p applied once more: to the output (about half its entries 0, the rest scaled by
+    1/(1 - p)), or to probs @ v before self.out (the same, seen through the inverse of self.out)."""
+    if not isinstance(out, np.ndarray) or out.shape != from_probs.shape:
+        return False
+    out = np.asarray(out, dtype=float)
+    undo = np.linalg.inv(np.asarray(weights["out"]["weight"]).T)  # nn.Linear: y = a @ W.T + b
+    bias = np.asarray(weights["out"]["bias"])
+    for found, full in ((out, from_probs), ((out - bias) @ undo, (from_probs - bias) @ undo)):
+        scale = max(1.0, float(np.abs(full).max()))
+        zero = np.abs(found) <= 1e-8 * scale
+        if 0.25 <= zero.mean() <= 0.75 and np.allclose(found[~zero], full[~zero] / (1 - p), rtol=1e-6,
+                                                       atol=1e-8 * scale):
+            return True
+    return False
 
 
 def dropout_elsewhere(out, eval_out):

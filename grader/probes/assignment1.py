@@ -27,3 +27,19 @@ def predict_unfitted(module, X):
     except Exception as err:  # noqa: BLE001 - which exception is the answer
         return [c.__name__ for c in type(err).__mro__]
     return None
+
+
+def split_after_state(module, X, y, state, **kwargs):
+    """`train_test_split(X, y, **kwargs)` with every global generator (NumPy's legacy state,
+    `random`, torch when loaded) seeded from `state` first: two calls with other states give
+    other splits unless the split is seeded by its own `seed` argument."""
+    import random
+    import sys
+
+    import numpy as np
+    random.seed(state)
+    np.random.seed(state)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(state)
+    return module.train_test_split(X, y, **kwargs)

@@ -23,6 +23,12 @@ MISTAKES = {
     "split_ignores_seed": Mutant(
         ((ORDER, "np.random.default_rng(42).permutation(len(X))"),),
         frozenset({"train_test_split.seeded"})),
+    "split_seeds_only_truthy": Mutant(  # as textbooks write it: seed=0 seeds nothing
+        (("    order = " + ORDER, "    if seed:\n        np.random.seed(seed)\n    order = np.random.permutation(len(X))"),),
+        frozenset({"train_test_split.seeded"})),
+    "split_unseeded": Mutant(
+        ((ORDER, "np.random.permutation(len(X))"),),
+        frozenset({"train_test_split.seeded"})),
     "test_size_floor": Mutant(
         (("math.ceil(len(X) * test_size)", "math.floor(len(X) * test_size)"),),
         frozenset({"train_test_split.sizes"})),
@@ -64,4 +70,11 @@ CORRECT = {
         ("math.ceil(len(X) * test_size)", "-(-len(X) * test_size // 1)"),
         ("    test, train = order[:n_test], order[n_test:]",
          "    n_test = int(n_test)\n    test, train = order[:n_test], order[n_test:]")), frozenset()),
+    "global_seed_and_permutation": Mutant(
+        ((ORDER, "np.random.permutation(len(X))"), ("    X, y = np.asarray(X), np.asarray(y)\n",
+                                                    "    X, y = np.asarray(X), np.asarray(y)\n    np.random.seed(seed)\n")),
+        frozenset()),
+    "global_seed_and_shuffle": Mutant(  # seeded by the argument, seed=0 included
+        (("    order = " + ORDER, "    np.random.seed(seed)\n    order = np.arange(len(X))\n    np.random.shuffle(order)"),),
+        frozenset()),
 }

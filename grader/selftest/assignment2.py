@@ -7,6 +7,7 @@ SOFTMAX = "    e = np.exp(z - z.max(axis=-1, keepdims=True))\n    return e / e.s
 CROSS_ENTROPY = "    return float(-np.sum(Y * np.log(np.maximum(y_prob, 1e-12))) / len(Y))\n"
 SIGMOID = "    return 0.5 * (1.0 + np.tanh(0.5 * x))  # = 1 / (1 + exp(-x)) without overflow\n"
 TRAINING = frozenset({"train.relu", "train.sigmoid"})
+INIT_RNG = "    rng = np.random.default_rng(seed)\n    return {"
 
 MISTAKES = {
     "softmax_over_columns": Mutant(
@@ -57,12 +58,41 @@ MISTAKES = {
     "train_ignores_epochs": Mutant(
         (("for _ in range(epochs):", "for _ in range(10):"),),
         frozenset({"train.history"})),
+    "softmax_global_max": Mutant(  # seen in real code: one maximum for the whole batch
+        ((SOFTMAX, "    e = np.exp(z - np.max(z))\n    return e / e.sum(axis=-1, keepdims=True)\n"),),
+        frozenset({"softmax.stable"})),
+    "backward_adds_weight_decay": Mutant(  # seen in real code: dW += reg * W inside backward
+        (('    return {"W1": X.T @ dl_dz1,', '    reg = 1e-3  # L2 weight decay\n'
+                                           '    return {"W1": X.T @ dl_dz1 + reg * params["W1"],'),
+         ('"W2": a1.T @ dl_dz2,', '"W2": a1.T @ dl_dz2 + reg * params["W2"],')),
+        frozenset({"backward.finite_differences", "backward.reference"})),
+    "init_params_seeds_only_a_truthy_seed": Mutant(  # `if seed:` skips seed=0, the default
+        ((INIT_RNG, "    if seed:\n        np.random.seed(seed)\n    rng = np.random  # the global generator\n"
+                    "    return {"),),
+        frozenset({"init_params.seeded"})),
+    "init_params_ignores_seed": Mutant(
+        ((INIT_RNG, "    rng = np.random.default_rng()\n    return {"),),
+        frozenset({"init_params.seeded"})),
+    "cross_entropy_summed+cross_entropy_wrong_sign": Mutant(  # two mistakes in one line, both named
+        ((CROSS_ENTROPY, "    return float(np.sum(Y * np.log(np.maximum(y_prob, 1e-12))))\n"),),
+        frozenset({"cross_entropy.values", "cross_entropy.zero_probability", "train.history"})),
     "predict_over_the_batch": Mutant(
         (('["y"].argmax(axis=1)', '["y"].argmax(axis=0)'),),
         frozenset({"predict.labels"})),
 }
 
-CORRECT = {
+CORRECT = {  # the textbook stabilisations of real submissions among them
+    "cross_entropy_plus_eps_1e-7_and_clipped_sigmoid": Mutant(
+        ((CROSS_ENTROPY, "    return float(-np.sum(Y * np.log(y_prob + 1e-7)) / len(Y))\n"),
+         (SIGMOID, "    return 1 / (1 + np.exp(-np.clip(x, -500, 500)))\n")),
+        frozenset()),
+    "cross_entropy_plus_eps_1e-10": Mutant(
+        ((CROSS_ENTROPY, "    N = Y.shape[0]\n    return -np.sum(Y * np.log(y_prob + 1e-10)) / N\n"),),
+        frozenset()),
+    "cross_entropy_where_true_class_eps_1e-12": Mutant(
+        ((CROSS_ENTROPY, "    losses = np.where(Y == 1, -np.log(y_prob + 1e-12), 0.0)\n"
+                         "    return float(losses.sum() / len(Y))\n"),),
+        frozenset()),
     "float64_training": Mutant(
         (("dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64", "dtype = np.float64"),),
         frozenset()),

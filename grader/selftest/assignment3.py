@@ -41,7 +41,7 @@ MISTAKES = {
     "mask_after_softmax": Mutant(
         ((FILL, "scores = scores  # the mask is applied after the softmax"),
          (SOFTMAX, "probs = torch.softmax(scores, dim=-1)\n    probs = probs if mask is None else probs * mask")),
-        MASKED),
+        MASKED | {"sdpa.masked_zero"}),  # the rows no longer sum to 1
     "no_output_projection": Mutant(
         ((RETURN, "return self.merge_heads(attended), probs"),),
         MHSA_FORWARD),
@@ -61,6 +61,9 @@ MISTAKES = {
     "dropout_on_the_output": Mutant(
         ((DROPOUT, "            pass"),
          (RETURN, "return self.dropout(self.out(self.merge_heads(attended))), probs")),
+        frozenset({"mhsa.dropout_train"})),
+    "dropout_on_probs_and_output": Mutant(  # as real code writes it: out = self.dropout(probs @ v)
+        ((DROPOUT, "            probs = self.dropout(probs)\n            attended = self.dropout(probs @ v)"),),
         frozenset({"mhsa.dropout_train"})),
     "no_value_error": Mutant(
         (("            raise ValueError(", "            print("),),

@@ -12,6 +12,12 @@ def softmax_without_max(z):
         return e / e.sum(axis=-1, keepdims=True)
 
 
+def softmax_global_max(z):
+    with np.errstate(all="ignore"):
+        e = np.exp(z - z.max())
+        return e / e.sum(axis=-1, keepdims=True)
+
+
 def softmax_over_columns(z):
     e = np.exp(z - z.max(axis=0, keepdims=True))
     return e / e.sum(axis=0, keepdims=True)

@@ -46,6 +46,35 @@ def test_handwritten_correct_submission_gets_full_marks(data_dir):
     assert_full_marks(report)
 
 
+SPLIT_STUBS = {  # train_test_split returning parts of the right shapes that are no split of X and y
+    "zeros": "np.zeros((n - n_test, X.shape[1])), np.zeros((n_test, X.shape[1])), np.zeros(n - n_test), "
+             "np.zeros(n_test)",
+    "constant": "np.full((n - n_test, X.shape[1]), 7.0), np.full((n_test, X.shape[1]), 7.0), "
+                "np.full(n - n_test, 7.0), np.full(n_test, 7.0)",
+    "first_row_repeated": "np.repeat(X[:1], n - n_test, 0), np.repeat(X[:1], n_test, 0), "
+                          "np.repeat(y[:1], n - n_test), np.repeat(y[:1], n_test)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPLIT_STUBS))
+def test_split_stub_of_the_right_shapes_earns_nothing(name, tmp_path, data_dir):
+    source = (A1.solution_dir / "linear_regression.py").read_text()
+    body = ("    X, y = np.asarray(X), np.asarray(y)\n    n, n_test = len(X), math.ceil(len(X) * test_size)\n"
+            f"    return {SPLIT_STUBS[name]}\n")
+    start = source.index("    X, y = np.asarray(X), np.asarray(y)\n")
+    end = source.index("    return X[train], X[test], y[train], y[test]\n")
+    source = source[:start] + body + source[end + len("    return X[train], X[test], y[train], y[test]\n"):]
+    (tmp_path / "linear_regression.py").write_text(source)
+    report = grade("assignment1", tmp_path, data_dir)
+    split_checks = {c.id for c in report.checks if c.id.startswith("train_test_split.")}
+    assert failing(report) == split_checks == {"train_test_split.sizes", "train_test_split.partition",
+                                               "train_test_split.shuffled", "train_test_split.seeded"}
+    assert not any(c.diagnosis for c in report.checks), [(c.id, c.diagnosis) for c in report.checks]
+    by_id = {c.id: c for c in report.checks}
+    for check in ("train_test_split.sizes", "train_test_split.shuffled", "train_test_split.seeded"):
+        assert "permutation of the input rows" in by_id[check].message, by_id[check].message
+
+
 @pytest.mark.parametrize("name", sorted(BROKEN))
 def test_broken_module_gets_a_complete_report(name, tmp_path, data_dir):
     source, status, words = BROKEN[name]

@@ -135,8 +135,11 @@ def todays_inputs(data_dir) -> dict[str, list[str]]:
                                    for n, size in [(10, 0.25), (101, 0.2), (7, 0.5)]],
         "train_test_split.partition": [seed0],
         "train_test_split.shuffled": [seed0],
-        "train_test_split.seeded": [seed0, seed0, key(split, todays_rows(100)),
-                                    key(split, todays_rows(100), {"test_size": 0.2, "seed": 1})],
+        "train_test_split.seeded": [  # (X, y, the global random state before the call)
+            key("split_after_state", (*todays_rows(100), 0), {"test_size": 0.2, "seed": 0}),
+            key("split_after_state", (*todays_rows(100), 1), {"test_size": 0.2, "seed": 0}),
+            key("split_after_state", (*todays_rows(100), 1)),
+            key("split_after_state", (*todays_rows(100), 0), {"test_size": 0.2, "seed": 1})],
         "add_bias.matrix": [key("add_bias", (np.random.default_rng(2).normal(size=(5, 3)),))],
         "add_bias.vector": [key("add_bias", (np.array([1.5, -2.0, 3.25, 0.0]),))],
         "linear_regression.weights": [key("fit_weights", todays_regression(3))],
@@ -167,6 +170,8 @@ PIECES = {  # each thing the salt draws, alone: (check, the piece of its calls, 
     "the number of rows of each size case": ("train_test_split.sizes", lambda calls: [len(c.args[0]) for c in calls],
                                              [10, 101, 7]),
     "the seed other than 0": ("train_test_split.seeded", lambda calls: calls[3].kwargs["seed"], 1),
+    "the global random state before the seeded calls": ("train_test_split.seeded",
+                                                        lambda calls: [c.args[2] for c in calls], [0, 1, 1, 0]),
 }
 
 

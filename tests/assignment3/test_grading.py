@@ -123,3 +123,41 @@ def test_mistake_fails_the_same_checks_on_cuda(name, tmp_path):
     mutant = MISTAKES[name]
     report = grade(write_mutant("assignment3", mutant, tmp_path / name), device="cuda")
     assert_mistake(report, name, mutant.breaks)
+
+
+SDPA_RETURN = "return probs @ v, probs  # (..., S_q, d_v), (..., S_q, S_k)"
+FORWARD_RETURN = "return self.out(self.merge_heads(attended)), probs"
+STUBS = {  # code returning zeros or constants of the right shapes: no check of theirs may pass
+    "sdpa_zeros": ((SDPA_RETURN, "return torch.zeros_like(probs @ v), torch.zeros_like(probs)"),),
+    "sdpa_uniform": ((SDPA_RETURN, "return torch.full_like(probs @ v, 0.5), torch.full_like(probs, 1 / k.size(-2))"),),
+    "forward_zeros": ((FORWARD_RETURN, "return torch.zeros_like(x), torch.zeros_like(probs)"),),
+    "forward_uniform": ((FORWARD_RETURN, "return torch.full_like(x, 0.5), torch.full_like(probs, 1 / x.size(1))"),),
+}
+STUB_CHECKS = {"sdpa": {"sdpa.no_mask", "sdpa.mask", "sdpa.masked_zero"},
+               "forward": {"mhsa.no_mask", "mhsa.padding_mask", "mhsa.causal_mask", "mhsa.gradients",
+                           "mhsa.dropout_eval", "mhsa.dropout_train"}}
+
+
+@pytest.mark.parametrize("name", sorted(STUBS))
+def test_zeros_or_constants_of_the_right_shapes_earn_nothing(name, tmp_path, data_dir):
+    report = support.grade("assignment3", write_mutant("assignment3", support.Mutant(STUBS[name], frozenset()),
+                                                       tmp_path / name), data_dir)
+    targets = STUB_CHECKS[name.split("_")[0]]
+    # a stub of sdpa also breaks forward, which calls it
+    assert targets <= failing(report) <= targets | STUB_CHECKS["forward"], messages(report)
+
+
+def test_a_constructor_that_always_raises_value_error_earns_nothing(tmp_path, data_dir):
+    mutant = support.Mutant((("        if hidden_size % num_heads != 0:\n", "        if True:\n"),), frozenset())
+    report = support.grade("assignment3", write_mutant("assignment3", mutant, tmp_path / "raises"), data_dir)
+    assert "mhsa.value_error" in failing(report)
+    check = next(c for c in report.checks if c.id == "mhsa.value_error")
+    assert "although" in check.message and not check.diagnosis
+
+
+def test_dropout_after_the_output_layer_as_well_as_on_probs_is_named(tmp_path, data_dir):
+    """The other place real code puts the second dropout: on the output of self.out."""
+    mutant = support.Mutant(((FORWARD_RETURN, "return self.dropout(self.out(self.merge_heads(attended))), probs"),),
+                            frozenset({"mhsa.dropout_train"}))
+    report = support.grade("assignment3", write_mutant("assignment3", mutant, tmp_path / "after_out"), data_dir)
+    assert_mistake(report, "dropout_on_probs_and_output", mutant.breaks)

@@ -113,7 +113,8 @@ TODAY = {
                           sdpa(*today_qkv(30), today_padding([7, 3], 7), "float32")],
     "sdpa.masked_zero": lambda: [sdpa(*today_qkv(40), np.tril(np.ones((5, 7), dtype=bool), k=1), "float32")],
     "mhsa.init": lambda: [("attributes", dict(hidden=24, heads=4))],
-    "mhsa.value_error": lambda: [("construct_error", dict(hidden=10, heads=3)),
+    "mhsa.value_error": lambda: [("construct_error", dict(hidden=24, heads=4)),  # divisible: no error
+                                 ("construct_error", dict(hidden=10, heads=3)),
                                  ("construct_error", dict(hidden=16, heads=5))],
     "mhsa.no_mask": lambda: [today_mhsa(50, None, "float64"), today_mhsa(50, None, "float32")],
     "mhsa.padding_mask": lambda: [today_mhsa(60, today_padding((6, 4, 2), 6), dtype)
