@@ -20,6 +20,7 @@ from grader.course_file import AssignmentSettings
 from grader.report import Adjustment, CheckResult, Report
 from grader.rubric import CheckFailed, Context
 from grader.sandbox import Sandbox, SandboxUnavailable, StudentFault, isolation
+from grader.timing import Limit, ReferenceClock
 
 IMPORT_TIMEOUT_S = 20.0
 
@@ -105,13 +106,14 @@ def _grade_folder(assignment, checks, submission: Path, *, data_dir=None, time_s
     else:
         salt = inputs.salt_for(secret, assignment.id, digest)
         with Sandbox(submission, assignment.module, assignment.probes_file, assignment.preload,
-                     datasets=salt is None) as sandbox, inputs.drawn_with(salt):  # secret inputs: no raw data inside
+                     datasets=salt is None) as sandbox, inputs.drawn_with(salt), \
+                ReferenceClock(assignment, data_dir, device, time_scale) as clock:  # secret inputs: no raw data inside
             blocker = _import_problem(sandbox, IMPORT_TIMEOUT_S * time_scale)
             for check in checks:
                 if blocker:
                     results.append(_result(check, blocker.status, str(blocker), 0.0))
                 else:
-                    results.append(run_check(check, sandbox, data_dir, time_scale, device))
+                    results.append(run_check(check, sandbox, data_dir, time_scale, device, clock.limit(check)))
             limits = {"memory_limit": sandbox.memory_limit or None}
     sandbox_kind, sandbox_note = isolation.choose()
     return Report(
@@ -123,9 +125,13 @@ def _grade_folder(assignment, checks, submission: Path, *, data_dir=None, time_s
         submission_sha256=digest, notes=tuple(n for n in (problem, sandbox_note) if n))
 
 
-def run_check(check, sandbox, data_dir, time_scale: float = 1.0, device: str = "cpu") -> CheckResult:
-    """One check's result; student faults and grader crashes both become results."""
-    ctx = Context(sandbox, check.timeout_s * time_scale, data_dir, device)
+def run_check(check, sandbox, data_dir, time_scale: float = 1.0, device: str = "cpu",
+              limit: Limit | None = None) -> CheckResult:
+    """One check's result; student faults and grader crashes both become results. `limit`
+    (grader.timing) replaces the check's fixed timeout x `time_scale` where given."""
+    limit = limit or Limit(check.timeout_s * time_scale)
+    ctx = Context(sandbox, limit.seconds, data_dir, device, limit.why if limit.reference_s else "")
+    ctx.diagnostics.update(limit.diagnostics())
     start = time.perf_counter()
     detail, mistake = "", None
     try:

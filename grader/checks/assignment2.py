@@ -27,6 +27,7 @@ from grader.assignments import get
 from grader.compare import as_array, both, describe, expect_close, expect_scalar, expect_tuple, recognise
 from grader.sandbox import StudentFault
 from grader.rubric import CheckFailed, Rubric
+from grader.timing import Measured
 
 rubric = Rubric()
 ACTIVATIONS = ("relu", "sigmoid")
@@ -739,13 +740,24 @@ def train_and_score(ctx, activation: str, threshold: float, typical: float) -> s
     return f"test accuracy {accuracy:.4f} with {activation} (at least {threshold} needed)"
 
 
+def one_epoch_of(activation: str) -> Measured:
+    """The training checks' time limit: 10 x the reference's time for the same training on
+    this machine (estimated from one of its 10 epochs, run just before), at least the 300 s
+    that held before the limit was measured, at most 30 minutes."""
+    def sample(ctx):
+        files = decoded_files(ctx.data_dir)
+        ctx.probe("train_on_files", str(files["X_train"]), str(files["y_train"]), activation, epochs=1,
+                  label=f"the reference's train(X_train, Y_train, activation={activation!r}, epochs=1)")
+    return Measured(sample, share=0.1, multiple=10, floor_s=300, ceiling_s=1800)
+
+
 @rubric.check("train.relu", "Trained at the defaults with ReLU, the parameters reach 0.95 test accuracy",
-              4, timeout=300)
+              4, timeout=300, measured=one_epoch_of("relu"))
 def train_relu(ctx):
     return train_and_score(ctx, "relu", 0.95, 0.970)
 
 
 @rubric.check("train.sigmoid", "Trained at the defaults with sigmoid, the parameters reach 0.90 test accuracy",
-              4, hidden=True, timeout=300)
+              4, hidden=True, timeout=300, measured=one_epoch_of("sigmoid"))
 def train_sigmoid(ctx):
     return train_and_score(ctx, "sigmoid", 0.90, 0.930)

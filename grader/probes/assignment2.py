@@ -27,13 +27,15 @@ def call_watching_warnings(module, name, *args):
     return {"value": value, "warnings": [f"{w.category.__name__}: {w.message}" for w in caught]}
 
 
-def train_on_files(module, X_file, y_file, activation):
-    """`train(X, Y, activation=activation)` at its defaults on the arrays saved in the files
-    (labels one-hot, float32 like X); returns what `train` returned, under "result"."""
+def train_on_files(module, X_file, y_file, activation, epochs=None):
+    """`train(X, Y, activation=activation)` at its defaults (or for `epochs`, to time the
+    reference on a share of the work) on the arrays saved in the files (labels one-hot,
+    float32 like X); returns what `train` returned, under "result"."""
     X = np.load(X_file, mmap_mode="c").view(np.ndarray)  # (N, 784) float32, writable, private
     labels = np.load(y_file)  # (N,)
     Y = np.eye(10, dtype=X.dtype)[labels]  # (N, 10)
-    return {"result": module.train(X, Y, activation=activation)}
+    more = {} if epochs is None else {"epochs": epochs}
+    return {"result": module.train(X, Y, activation=activation, **more)}
 
 
 def train_on_arrays(module, X, Y, activation):
