@@ -174,3 +174,13 @@ def test_unsafe_zips_are_refused_without_stopping_the_batch(tmp_path, data_dir):
     with Gradebook(tmp_path / "gb.sqlite") as gb:  # evil's reason is its grade: 0 points, every check
         evil = gb.latest("assignment1")["evil"]
         assert evil.score == 0 and {c["message"] for c in evil.report["checks"]} == {summary.refused[0][1]}
+
+
+def test_a_time_scale_of_zero_is_refused_before_anything_is_recorded(tmp_path, data_dir):
+    from course_lib.errors import CourseError
+    write_mutant("assignment1", CORRECT["lstsq"], tmp_path / "class" / "ann")
+    with pytest.raises(CourseError, match="time scale 0"):
+        batch.main(assignment_id="assignment1", submissions=tmp_path / "class", gradebook=tmp_path / "gb.sqlite",
+                   workers=1, data_dir=data_dir, time_scale=0, progress=False)
+    assert not (tmp_path / "gb.sqlite").exists()
+
