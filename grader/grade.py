@@ -62,6 +62,8 @@ def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale:
             folder = jupyter.write_module(code, assignment.module, Path(tmp))
             report = _grade_folder(assignment, checks, folder, problem=problem, **options)
         report = dataclasses.replace(report, submission=str(notebook))
+    if checks and all(c.status == "timeout" for c in report.checks):
+        report = _judge_timeouts(assignment, checks, report, options)
     if settings.due is not None and submission.exists():
         report = _with_late_penalty(report, settings, course_file.time_of(submission, assignment.id, submitted_at))
     return report
@@ -96,6 +98,30 @@ def _renamed(report: Report, copy: Path, origin: Path) -> Report:
               for c in report.checks]
     return dataclasses.replace(report, submission=named(report.submission), checks=checks,
                                notes=tuple(named(n) for n in report.notes))
+
+
+def _judge_timeouts(assignment, checks, report: Report, options: dict) -> Report:
+    """A grading whose every check ran out of time says as much about the machine as about the
+    code. The reference is graded under the same limits on the check with the shortest one:
+    should it run out of time too, the limits are too short here, and no check is judged
+    ("grader_error": not a final grade, so grade-all grades it again); else the timeouts stand.
+    Without the reference (a student bundle) the report says what to try."""
+    scale = options["time_scale"]
+    if not (assignment.solution_dir / f"{assignment.module}.py").is_file():
+        return dataclasses.replace(report, notes=(*report.notes, (
+            f"Every check ran past its time limit. If this machine is slow or busy, grade again with a larger "
+            f"--time-scale (now {scale:g}); if not, look for an endless loop or very slow code.")))
+    shortest = min(checks, key=lambda c: c.timeout_s)
+    probe, = _grade_folder(assignment, [shortest], assignment.solution_dir, **options).checks
+    if probe.status != "timeout":
+        return report
+    why = (f"the grader could not judge this check (not your fault): on this machine even the reference solution "
+           f"runs past the time limits (time scale {scale:g}), so they are too short here: a slow or busy machine, "
+           f"or a --time-scale too small. Grade again with a larger --time-scale.")
+    checks = [dataclasses.replace(c, status="grader_error", message=why) for c in report.checks]
+    return dataclasses.replace(report, checks=checks, notes=(
+        *report.notes, f"Every check ran past its time limit, and so did the reference solution on {shortest.id}: "
+                       f"{probe.message} No check was judged; this is not a final grade."))
 
 
 def _with_late_penalty(report: Report, settings, submitted: course_file.SubmissionTime) -> Report:
