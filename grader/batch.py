@@ -27,7 +27,6 @@ import json
 import multiprocessing
 import os
 import statistics
-import tempfile
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +40,7 @@ from grader.formats.escape import terminal
 from grader.gradebook import Gradebook
 from grader.report import Report
 from grader.sandbox import isolation
-from grader.submission_files import KINDS, BadSubmission, content_sha256, materialize, shown
+from grader.submission_files import KINDS, BadSubmission, content_sha256, shown
 
 UNREAD = ""  # the content digest recorded for a submission that could not be read
 
@@ -101,17 +100,11 @@ def _submission(student: str, found: list[tuple[Path, bool]], times) -> Submissi
 
 def grade_one(assignment_id: str, submission: Path, options: dict) -> dict:
     """Grade in a worker process; the report as plain JSON data. The submission is graded from
-    a private copy read safely (BadSubmission when it cannot be); `options["submitted_at"]`
-    is its trusted time, else it is worked out from `submission` itself (never from the copy)."""
-    from grader.grade import grade_submission
-    assignment = assignments.get(assignment_id)
-    given = options.get("submitted_at") or course_file.time_of(submission, assignment.id)
-    options = dict(options, submitted_at=given)
-    with tempfile.TemporaryDirectory(prefix="course-batch-") as tmp:
-        folder = materialize(submission, Path(tmp), assignment.module)
-        options.pop("allow_unisolated", None)  # checked before grading: here, or on the cluster's worker
-        report = grade_submission(assignment, folder, **options).to_dict()
-        report = renamed(report, folder, submission)
+    a private copy read safely (`grade.grade_given`: BadSubmission when it cannot be);
+    `options["submitted_at"]` is its trusted time, else it is worked out from `submission` itself."""
+    from grader.grade import grade_given
+    options = {k: v for k, v in options.items() if k != "allow_unisolated"}  # checked before grading
+    report = grade_given(assignments.get(assignment_id), submission, **options).to_dict()
     report["submission"] = str(submission)
     return report
 
@@ -156,7 +149,9 @@ def main(*, assignment_id: str, submissions: Path, gradebook: Path, workers: int
     """Grade what needs grading into the gradebook; `cluster`: a Dask scheduler's address or
     local:N; `submitted_at`: the --submitted-at CSV of submission times. Without bubblewrap
     (here, or on a cluster's workers) nothing is graded unless `allow_unisolated`."""
+    from grader.grade import check_time_scale
     assignment = assignments.get(assignment_id)
+    check_time_scale(time_scale)  # before anything is graded or recorded
     if not cluster:
         isolation.require_isolation(allow_unisolated)
     if cluster and workers:

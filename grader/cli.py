@@ -3,6 +3,8 @@
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from functools import wraps
 from pathlib import Path
@@ -19,6 +21,28 @@ COURSE_FILE = click.option(
     help="Points, visibility, due dates and late policy (default: ./course.toml when present).")
 DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                         help="Folder holding the datasets (else $COURSE_DATA_DIR, else the user cache).")
+
+
+TIME_SCALE = click.option("--time-scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+                          help="Multiply every check's time limit, a number above 0 (slow machines: 2).")
+
+
+def output_file(ctx, param, path: Path | None) -> Path | None:
+    """The rule for every file a command writes (--output, --out, --gradebook): its folder is
+    created now, before any work, or the command stops here saying why."""
+    if path is None:
+        return None
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise click.BadParameter(f"cannot create the folder {click.format_filename(folder)} for "
+                                 f"{click.format_filename(path)} ({err.strerror}); give a path in a folder "
+                                 f"you can write to.") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise click.BadParameter(f"the folder {click.format_filename(folder)} is not writable; give a path "
+                                 f"in a folder you can write to.")
+    return path
 
 
 ALLOW_UNISOLATED = click.option(
@@ -38,7 +62,34 @@ def friendly(command):
     return run
 
 
-@click.group()
+@contextlib.contextmanager
+def _usage_exits_1():
+    """Click's usage errors (a bad option or value, a missing path) exit 1, like every other
+    usage problem (README: 0 graded, 1 usage, 3 not a final grade)."""
+    try:
+        yield
+    except click.UsageError as err:
+        err.exit_code = 1
+        raise
+
+
+class CourseGroup(click.Group):
+    """The `course` group: one exit code for every usage problem, whichever layer finds it."""
+
+    def make_context(self, *args, **kwargs):
+        with _usage_exits_1():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _usage_exits_1():
+            return super().invoke(ctx)
+
+
+SUBMISSION_HELP = ("The submission: a folder holding the module, a notebook (.ipynb), a zip or a lone .py (as "
+                   "grade-all takes them), or nbgrader's submitted/<student>/<id>/ folder")
+
+
+@click.group(cls=CourseGroup)
 @click.version_option(package_name="course-grader")
 def cli():
     """Autograded assignments for the deep-learning course."""
@@ -46,8 +97,8 @@ def cli():
 
 @cli.command()
 @click.argument("assignment_id")
-@click.option("--submission", type=click.Path(path_type=Path), default=None,
-              help="Folder holding the student's module (default: the assignment's own folder).")
+@click.option("--submission", type=click.Path(exists=True, path_type=Path), default=None,
+              help=SUBMISSION_HELP + " (default: the assignment's own folder).")
 @click.option("--reference", is_flag=True, help="Grade the reference solution instead.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", *FORMATS]), default="table", show_default=True,
               help="gradescope: results.json; markdown, html: a feedback page for the student.")
@@ -55,10 +106,9 @@ def cli():
               help="Language of the student-facing titles and messages (ko: Korean).")
 @click.option("--show-hidden", is_flag=True,
               help="markdown, html: show the hidden checks' messages and pictures too (grades published).")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the report to this file instead of the terminal.")
-@click.option("--time-scale", type=float, default=1.0, show_default=True,
-              help="Multiply every check's time limit (slow machines: 2).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None, callback=output_file,
+              help="Write the report to this file instead of the terminal (its folder is created).")
+@TIME_SCALE
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="Where PyTorch assignments run the student's tensors; auto: CUDA when there is a GPU.")
 @ALLOW_UNISOLATED
@@ -110,10 +160,9 @@ def _emit(report, fmt, output, lang="en", show_hidden=False):
 
 @cli.command()
 @click.argument("assignment_id")
-@click.option("--submission", type=click.Path(path_type=Path), default=None,
-              help="Folder holding your module (default: the assignment's own folder).")
-@click.option("--time-scale", type=float, default=1.0, show_default=True,
-              help="Multiply every check's time limit (slow machines: 2).")
+@click.option("--submission", type=click.Path(exists=True, path_type=Path), default=None,
+              help=SUBMISSION_HELP + " (default: your working copy, the assignment's own folder).")
+@TIME_SCALE
 @DATA_DIR
 @friendly
 def check(assignment_id, submission, time_scale, data_dir):
@@ -172,7 +221,8 @@ def nbgrader():
 @click.argument("assignment_id")
 @click.option("--course-dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="The nbgrader course folder (created if missing).")
-@click.option("--course-id", default="course", show_default=True)
+@click.option("--course-id", default="course", show_default=True,
+              help="nbgrader's course id (c.CourseDirectory.course_id), written into a new nbgrader_config.py.")
 @friendly
 def nbgrader_export(assignment_id, course_dir, course_id):
     """Write nbgrader_config.py and source/<id>/<id>.ipynb with our checks as test cells.
@@ -192,11 +242,11 @@ def nbgrader_export(assignment_id, course_dir, course_id):
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Parallel grading processes (default: the number of cores).")
 @click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path), default=Path("gradebook.sqlite"),
-              show_default=True, help="SQLite gradebook to add this run's grades to.")
+              show_default=True, callback=output_file,
+              help="SQLite gradebook to add this run's grades to (created, with its folder, if missing).")
 @click.option("--resume", is_flag=True, help="Finish the last unfinished run instead of starting one.")
 @click.option("--regrade", is_flag=True, help="Grade unchanged submissions again too.")
-@click.option("--time-scale", type=float, default=1.0, show_default=True,
-              help="Multiply every check's time limit (slow machines: 2).")
+@TIME_SCALE
 @click.option("--cluster", metavar="ADDRESS", default=None,
               help="Grade on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:8786), or on local:N, "
                    "N local Dask worker processes (docs/cluster.md).")
@@ -243,10 +293,13 @@ def gradebook():
 
 @gradebook.command("export")
 @click.option("--gradebook", "path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              default=Path("gradebook.sqlite"), show_default=True)
+              default=Path("gradebook.sqlite"), show_default=True,
+              help="The SQLite gradebook grade-all wrote.")
 @click.option("--assignment", "assignment_ids", multiple=True, help="Only these assignments (repeatable).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("grades.csv"),
-              show_default=True)
+              show_default=True, callback=output_file,
+              help="The CSV file to write: student, assignment, score, max_score, percent, complete, ... "
+                   "(its folder is created).")
 @friendly
 def gradebook_export(path, assignment_ids, out):
     """Write the newest grade of every student as CSV for an LMS.

@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import math
+import os
 import platform
 import sys
 import tempfile
@@ -20,6 +22,7 @@ from grader.course_file import AssignmentSettings
 from grader.report import Adjustment, CheckResult, Report
 from grader.rubric import CheckFailed, Context
 from grader.sandbox import Sandbox, SandboxUnavailable, StudentFault, isolation
+from grader.submission_files import materialize
 from grader.timing import Limit, ReferenceClock
 
 IMPORT_TIMEOUT_S = 20.0
@@ -40,6 +43,7 @@ def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale:
     `secret` salts every check's inputs (`grader.inputs`): by default the course secret on the
     instructor's side and none in a student bundle; None draws the fixed inputs a release records.
     """
+    check_time_scale(time_scale)
     settings = settings or AssignmentSettings()
     checks = [c for c in settings.checks(assignment.rubric.checks) if not (visible_only and c.hidden)]
     if secret == COURSE_SECRET:
@@ -59,9 +63,66 @@ def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale:
             folder = jupyter.write_module(code, assignment.module, Path(tmp))
             report = _grade_folder(assignment, checks, folder, problem=problem, **options)
         report = dataclasses.replace(report, submission=str(notebook))
+    if checks and all(c.status == "timeout" for c in report.checks):
+        report = _judge_timeouts(assignment, checks, report, options)
     if settings.due is not None and submission.exists():
         report = _with_late_penalty(report, settings, course_file.time_of(submission, assignment.id, submitted_at))
     return report
+
+
+def check_time_scale(time_scale: float) -> None:
+    """CourseError unless `time_scale` is a finite number above 0: a scale of 0 or less would
+    time out every check, and the whole class would get 0."""
+    if not (isinstance(time_scale, (int, float)) and math.isfinite(time_scale) and time_scale > 0):
+        raise CourseError(f"time scale {time_scale!r}: give a number above 0 that multiplies every check's "
+                          f"time limit (--time-scale 2 on a slow machine).")
+
+
+def grade_given(assignment, submission: Path, *, submitted_at=None, **options) -> Report:
+    """Grade a submission someone gave (a folder, zip, notebook or lone .py, as grade-all takes
+    them) from a private copy read safely (`submission_files.materialize`: BadSubmission when
+    it cannot be). Its time comes from `submission` itself, never from the copy, and the report's
+    messages name `submission`, not the copy."""
+    submission = Path(submission)
+    given = submitted_at or course_file.time_of(submission, assignment.id)
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+        folder = materialize(submission, Path(tmp), assignment.module)
+        report = grade_submission(assignment, folder, submitted_at=given, **options)
+    return _renamed(report, folder, submission)
+
+
+def _renamed(report: Report, copy: Path, origin: Path) -> Report:
+    """`report` with the path of the copy that was graded replaced by the submission's own."""
+    def named(text: str) -> str:
+        return text.replace(str(copy), str(origin))
+    checks = [dataclasses.replace(c, message=named(c.message), instructor_detail=named(c.instructor_detail))
+              for c in report.checks]
+    return dataclasses.replace(report, submission=named(report.submission), checks=checks,
+                               notes=tuple(named(n) for n in report.notes))
+
+
+def _judge_timeouts(assignment, checks, report: Report, options: dict) -> Report:
+    """A grading whose every check ran out of time says as much about the machine as about the
+    code. The reference is graded under the same limits on the check with the shortest one:
+    should it run out of time too, the limits are too short here, and no check is judged
+    ("grader_error": not a final grade, so grade-all grades it again); else the timeouts stand.
+    Without the reference (a student bundle) the report says what to try."""
+    scale = options["time_scale"]
+    if not (assignment.solution_dir / f"{assignment.module}.py").is_file():
+        return dataclasses.replace(report, notes=(*report.notes, (
+            f"Every check ran past its time limit. If this machine is slow or busy, grade again with a larger "
+            f"--time-scale (now {scale:g}); if not, look for an endless loop or very slow code.")))
+    shortest = min(checks, key=lambda c: c.timeout_s)
+    probe, = _grade_folder(assignment, [shortest], assignment.solution_dir, **options).checks
+    if probe.status != "timeout":
+        return report
+    why = (f"the grader could not judge this check (not your fault): on this machine even the reference solution "
+           f"runs past the time limits (time scale {scale:g}), so they are too short here: a slow or busy machine, "
+           f"or a --time-scale too small. Grade again with a larger --time-scale.")
+    checks = [dataclasses.replace(c, status="grader_error", message=why) for c in report.checks]
+    return dataclasses.replace(report, checks=checks, notes=(
+        *report.notes, f"Every check ran past its time limit, and so did the reference solution on {shortest.id}: "
+                       f"{probe.message} No check was judged; this is not a final grade."))
 
 
 def _with_late_penalty(report: Report, settings, submitted: course_file.SubmissionTime) -> Report:
@@ -231,15 +292,22 @@ def main(*, assignment_id: str, submission=None, reference: bool = False, data_d
     """Grade the student's working copy (default), a given folder, or the reference solution;
     `submitted_at`: --submitted-at's ISO time or CSV file (course_file.time_of), read before grading.
 
-    A given folder is someone else's code: without bubblewrap that is refused unless
-    `allow_unisolated` (isolation.require_isolation)."""
+    A given submission (a folder, zip, notebook or lone .py, as grade-all takes them) is someone
+    else's code: it is graded from a safe copy (`grade_given`), and without bubblewrap that is
+    refused unless `allow_unisolated` (isolation.require_isolation)."""
     assignment = assignments.get(assignment_id)
+    check_time_scale(time_scale)
     if reference and submission is not None:
         raise CourseError("give either --submission or --reference, not both.")
     if submission is not None:
+        if not os.path.lexists(submission):
+            raise CourseError(f"submission {submission} does not exist; give the path of a folder, zip, "
+                              f"notebook (.ipynb) or .py file.")
         isolation.require_isolation(allow_unisolated)
     folder = assignment.solution_dir if reference else Path(submission or assignment.stub_dir)
     given = course_file.time_of(folder, assignment.id, submitted_at) if submitted_at is not None else None
-    return grade_submission(assignment, folder, data_dir=data_dir, time_scale=time_scale,
-                            visible_only=visible_only, device=device, submitted_at=given,
-                            settings=course_file.load(course_file_path).get(assignment.id))
+    options = dict(data_dir=data_dir, time_scale=time_scale, visible_only=visible_only, device=device,
+                   submitted_at=given, settings=course_file.load(course_file_path).get(assignment.id))
+    if submission is not None:
+        return grade_given(assignment, folder, **options)
+    return grade_submission(assignment, folder, **options)

@@ -6,7 +6,8 @@
 - the student notebook `assignments/<id>/<id>.ipynb`: the stub's code, the visible checks;
 - the nbgrader source notebook: each TODO body replaced by the reference between
   ``### BEGIN SOLUTION`` / ``### END SOLUTION``, every check as an autograder test cell with
-  our points, hidden checks inside ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``.
+  our points, hidden checks inside ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``;
+  its text names nbgrader's ``# YOUR CODE HERE`` where the student's says ``TODO(student)``.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from grader.assignments import ROOT
 from grader.jupyter import CHECK_MARK
 
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
+STUB_MARK = "`TODO(student)`"  # how the text names the student's parts: the stub's comment
+NBGRADER_MARK = "`# YOUR CODE HERE`"  # what nbgrader's release puts there instead (ClearSolutions)
 
 
 def source_cells(assignment):
@@ -151,8 +154,9 @@ def build(assignment, for_nbgrader: bool = False):
     for number, cell in enumerate(source_cells(assignment)):
         spot = _placeholder(cell)
         if spot is None:
-            new = (nbformat.v4.new_markdown_cell(cell.source) if cell.cell_type == "markdown"
-                   else nbformat.v4.new_code_cell(cell.source))
+            text = cell.source.replace(STUB_MARK, NBGRADER_MARK) if for_nbgrader else cell.source
+            new = (nbformat.v4.new_markdown_cell(text) if cell.cell_type == "markdown"
+                   else nbformat.v4.new_code_cell(text))
             meta = {"grade": False, "solution": False, "locked": True, "grade_id": f"text_{number}"}
         elif spot[0] == "code" and spot[1] == "imports":
             lines = stub.imports() + (ref.imports_beyond(stub) if ref else [])

@@ -23,8 +23,8 @@ from grader import assignments, oracle
 from grader.assignments import ROOT
 
 ENGINE = ["__init__.py", "cli.py", "grade.py", "rubric.py", "compare.py", "report.py", "writers.py",
-          "oracle.py", "inputs.py", "timing.py", "assignments.py", "release.py", "jupyter.py", "course_file.py", "i18n.py", "formats",
-          "sandbox", "schemas", "checks/__init__.py"]
+          "oracle.py", "inputs.py", "timing.py", "assignments.py", "release.py", "jupyter.py", "course_file.py",
+          "i18n.py", "formats", "sandbox", "schemas", "checks/__init__.py", "submission_files.py"]
 MIN_LINE = 12  # shorter lines ("return self", "else:") say nothing about a solution
 
 

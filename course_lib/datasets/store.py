@@ -2,8 +2,9 @@
 
 A dataset is a folder of files with known SHA-256 sums. It is looked for under these roots,
 in order: an explicit ``data_dir``, the ``COURSE_DATA_DIR`` environment variable, and the
-per-user cache (``COURSE_CACHE_DIR`` or the platform's cache folder). The first root that
-holds the dataset's folder is used, and every file is verified before it is read.
+per-user cache (``COURSE_CACHE_DIR`` or the platform's cache folder). The first root whose copy
+of the dataset's folder verifies (every file there, with its SHA-256) is used; a copy with a
+missing or corrupt file is passed over for the next.
 """
 from __future__ import annotations
 
@@ -84,9 +85,15 @@ class FileStatus:
 
 
 def verify(dataset: Dataset, data_dir=None) -> list[FileStatus]:
-    """The state of every file of `dataset` in the folder `locate` would use (or the first root)."""
+    """The state of every file of `dataset` in the folder `locate` uses: the first copy found
+    whose every file verifies, else the first copy found (or, with none, the first root)."""
     roots = search_roots(data_dir)
-    folder = _first_folder(dataset, roots) or roots[0][1] / dataset.folder
+    copies = [_states(dataset, folder) for folder in _folders(dataset, roots)]
+    good = next((states for states in copies if _all_ok(states)), None)
+    return good or (copies[0] if copies else _states(dataset, roots[0][1] / dataset.folder))
+
+
+def _states(dataset: Dataset, folder: Path) -> list[FileStatus]:
     statuses = []
     for name, expected in dataset.sha256.items():
         path = folder / name
@@ -98,29 +105,38 @@ def verify(dataset: Dataset, data_dir=None) -> list[FileStatus]:
     return statuses
 
 
-def _first_folder(dataset: Dataset, roots) -> Path | None:
-    for _, root in roots:
-        if (root / dataset.folder).is_dir():
-            return root / dataset.folder
-    return None
+def _all_ok(states: list[FileStatus]) -> bool:
+    return all(s.state == "ok" for s in states)
+
+
+def _folders(dataset: Dataset, roots) -> list[Path]:
+    """The dataset's folder under each root that has one, in the order of the roots."""
+    return [root / dataset.folder for _, root in roots if (root / dataset.folder).is_dir()]
 
 
 def locate(dataset: Dataset, data_dir=None) -> Path:
-    """The folder holding every file of `dataset`, each verified; DataError says what to do if not."""
+    """The first folder holding every file of `dataset`, each verified: a copy with a missing
+    or corrupt file is passed over for the next one. DataError says what is wrong with each
+    copy, and what to do, when none is whole."""
     roots = search_roots(data_dir)
-    folder = _first_folder(dataset, roots)
-    if folder is None:
+    copies = {folder: _states(dataset, folder) for folder in _folders(dataset, roots)}
+    for folder, states in copies.items():
+        if _all_ok(states):
+            return folder
+    if not copies:
         raise DataError(f"dataset '{dataset.name}' not found; looked in: {_places(dataset, roots)}. "
                         f"To get it, {dataset.fetch_hint()}.")
-    for status in verify(dataset, data_dir):
-        if status.state == "missing":
-            raise DataError(f"dataset '{dataset.name}': file {status.name} is missing from {folder}; "
-                            f"looked in: {_places(dataset, roots)}. To get it, {dataset.fetch_hint()}.")
-        if status.state == "corrupt":
-            raise DataError(f"dataset '{dataset.name}': file {status.path} is corrupt (its SHA-256 is not "
-                            f"{dataset.sha256[status.name]}); looked in: {_places(dataset, roots)}. "
-                            f"Delete it and {dataset.fetch_hint()}.")
-    return folder
+    problems = "; ".join(_problem(dataset, folder, states) for folder, states in copies.items())
+    raise DataError(f"dataset '{dataset.name}': {problems}; looked in: {_places(dataset, roots)}. "
+                    f"Delete what is corrupt and {dataset.fetch_hint()}.")
+
+
+def _problem(dataset: Dataset, folder: Path, states: list[FileStatus]) -> str:
+    """What is wrong with one copy of `dataset`: its first missing or corrupt file."""
+    bad = next(s for s in states if s.state != "ok")
+    if bad.state == "missing":
+        return f"file {bad.name} is missing from {folder}"
+    return f"file {bad.path} is corrupt (its SHA-256 is not {dataset.sha256[bad.name]})"
 
 
 def fetch(dataset: Dataset, source: str | None = None, dest_root=None, timeout: float = 60.0) -> Path:

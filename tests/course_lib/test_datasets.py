@@ -98,3 +98,38 @@ def test_plain_files_are_fetched_one_by_one_and_verified(isolated, server):
     with pytest.raises(DataError, match="a.txt downloaded from .* does not match its SHA-256"):
         fetch(single_file_dataset(b"hello!"), source=f"{server}/files", dest_root=isolated / "other")
     assert not (isolated / "other" / "tiny" / "a.txt").exists()
+
+
+def corrupt(root: Path, name: str = "PRSA_Data_Tiantan_20130301-20170228.csv") -> Path:
+    """Replace one linked file of `root` by a copy with one byte changed."""
+    victim = root / BEIJING.folder / name
+    data = victim.read_bytes()
+    victim.unlink()
+    victim.write_bytes(data.replace(b"Tiantan", b"Tiantam", 1))
+    return victim
+
+
+def test_a_corrupt_copy_is_passed_over_for_a_good_one_further_down(isolated, data_dir, monkeypatch):
+    explicit = linked_root(isolated / "explicit", data_dir)
+    corrupt(explicit)
+    env = linked_root(isolated / "env", data_dir)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(env))
+    assert locate(BEIJING, explicit) == env / BEIJING.folder
+    assert {s.path.parent for s in verify(BEIJING, explicit)} == {env / BEIJING.folder}
+    assert all(s.state == "ok" for s in verify(BEIJING, explicit))
+    assert load_air_quality(explicit, columns=["PM10"]).shape == (420_768, 1)
+
+
+def test_when_no_copy_is_whole_each_ones_fault_is_named(isolated, data_dir, monkeypatch):
+    explicit = linked_root(isolated / "explicit", data_dir)
+    victim = corrupt(explicit)
+    env = linked_root(isolated / "env", data_dir)
+    (env / BEIJING.folder / "PRSA_Data_Dongsi_20130301-20170228.csv").unlink()
+    monkeypatch.setenv("COURSE_DATA_DIR", str(env))
+    with pytest.raises(DataError) as caught:
+        locate(BEIJING, explicit)
+    message = str(caught.value)
+    assert f"file {victim} is corrupt" in message
+    assert f"PRSA_Data_Dongsi_20130301-20170228.csv is missing from {env / BEIJING.folder}" in message
+    assert "course data fetch air_quality" in message
+    assert {s.state for s in verify(BEIJING, explicit)} == {"ok", "corrupt"}  # the first copy, as it is

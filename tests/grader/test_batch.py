@@ -174,3 +174,32 @@ def test_unsafe_zips_are_refused_without_stopping_the_batch(tmp_path, data_dir):
     with Gradebook(tmp_path / "gb.sqlite") as gb:  # evil's reason is its grade: 0 points, every check
         evil = gb.latest("assignment1")["evil"]
         assert evil.score == 0 and {c["message"] for c in evil.report["checks"]} == {summary.refused[0][1]}
+
+
+def test_a_time_scale_of_zero_is_refused_before_anything_is_recorded(tmp_path, data_dir):
+    from course_lib.errors import CourseError
+    write_mutant("assignment1", CORRECT["lstsq"], tmp_path / "class" / "ann")
+    with pytest.raises(CourseError, match="time scale 0"):
+        batch.main(assignment_id="assignment1", submissions=tmp_path / "class", gradebook=tmp_path / "gb.sqlite",
+                   workers=1, data_dir=data_dir, time_scale=0, progress=False)
+    assert not (tmp_path / "gb.sqlite").exists()
+
+
+def test_limits_too_short_for_even_the_reference_grade_nothing_final_and_the_next_run_grades_again(tmp_path, data_dir):
+    folder, book = tmp_path / "class", tmp_path / "gb.sqlite"
+    write_mutant("assignment1", CORRECT["lstsq"], folder / "ann")
+    (folder / "bob").mkdir()
+    (folder / "bob" / "linear_regression.py").write_text("while True:\n    pass\n")
+    rushed = batch.main(assignment_id="assignment1", submissions=folder, gradebook=book, workers=1,
+                        data_dir=data_dir, time_scale=1e-6, progress=False)
+    assert sorted(s for s, _, _ in rushed.graded) == ["ann", "bob"]
+    for _, report, _ in rushed.graded:
+        assert not report["complete"] and {c["status"] for c in report["checks"]} == {"grader_error"}
+        assert "even the reference solution runs past the time limits" in report["checks"][0]["message"]
+    again = run(folder, book, 1, data_dir)  # limits the reference meets: bob's endless loop is his own
+    assert sorted(s for s, _, _ in again.graded) == ["ann", "bob"] and again.unchanged == []
+    with Gradebook(book) as gb:
+        latest = gb.latest("assignment1")
+        assert (latest["ann"].score, latest["ann"].complete) == (FULL, True)
+        assert (latest["bob"].score, latest["bob"].complete) == (0.0, True)
+        assert {c["status"] for c in latest["bob"].report["checks"]} == {"timeout"}

@@ -77,3 +77,19 @@ def test_a_reference_helper_of_its_own_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(type(a), "solution_dir", property(lambda self: tmp_path))
     with pytest.raises(CourseError, match=r"defines \['helper'\], which the stub does not"):
         notebooks.build(dataclasses.replace(a), for_nbgrader=True)
+
+
+@pytest.mark.parametrize("for_nbgrader", [False, True], ids=["student", "nbgrader release"])
+@pytest.mark.parametrize("assignment_id", IDS)
+def test_the_text_names_the_marker_the_cells_hold(assignment_id, for_nbgrader):
+    """"Fill in every cell marked X": X is what the released cells say, `TODO(student)` in the
+    student notebook, nbgrader's `# YOUR CODE HERE` once generate_assignment cleared the solutions."""
+    notebook = notebooks.build(assignments.get(assignment_id), for_nbgrader=for_nbgrader)
+    if for_nbgrader:
+        clear = pytest.importorskip("nbgrader.preprocessors").ClearSolutions()  # generate_assignment's step
+        notebook, _ = clear.preprocess(notebook, {"language": "python"})
+    text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    expected = "`# YOUR CODE HERE`" if for_nbgrader else "`TODO(student)`"
+    assert [m for m in ("`TODO(student)`", "`# YOUR CODE HERE`") if m in text] == [expected]
+    assert expected.strip("`") in code
