@@ -81,10 +81,11 @@ def grade(assignment_id, submission, reference, fmt, lang, show_hidden, output, 
     Example: course grade assignment1 --submission students/kim --format json --output kim.json
     """
     from grader import grade as grading, writers
-    report = grading.main(assignment_id=assignment_id, submission=submission, reference=reference,
-                          data_dir=data_dir, time_scale=time_scale, device=device,
-                          course_file_path=course_file_path, allow_unisolated=allow_unisolated,
-                          submitted_at=submitted_at)
+    with writers.progress_per_check(assignment_id) as progress:
+        report = grading.main(assignment_id=assignment_id, submission=submission, reference=reference,
+                              data_dir=data_dir, time_scale=time_scale, device=device,
+                              course_file_path=course_file_path, allow_unisolated=allow_unisolated,
+                              submitted_at=submitted_at, progress=progress)
     _emit(report, fmt, output, lang, show_hidden)
     if not report.complete:
         sys.exit(3)
@@ -122,8 +123,9 @@ def check(assignment_id, submission, time_scale, data_dir):
     Example: course check assignment1
     """
     from grader import grade as grading, writers
-    report = grading.main(assignment_id=assignment_id, submission=submission, data_dir=data_dir,
-                          time_scale=time_scale, visible_only=True)
+    with writers.progress_per_check(assignment_id) as progress:
+        report = grading.main(assignment_id=assignment_id, submission=submission, data_dir=data_dir,
+                              time_scale=time_scale, visible_only=True, progress=progress)
     writers.table(report)
     click.echo("These are the visible checks only; your grade also includes hidden ones.")
 

@@ -1,4 +1,4 @@
-"""Report writers: a terminal table (rich) and JSON.
+"""Report writers: a terminal table (rich) and JSON, and the progress of a grading on a terminal.
 
 Everything of the report's that the table shows (ids, the submission path, messages, notes)
 goes through `escape.terminal` into a `rich.text.Text`: no escape sequence reaches the
@@ -6,8 +6,12 @@ terminal and nothing is read as rich markup.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from rich import box
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -50,3 +54,22 @@ def table(report: Report, console: Console | None = None) -> None:
 
 def to_json(report: Report) -> str:
     return report.to_json() + "\n"
+
+
+@contextmanager
+def progress_per_check(title: str, console: Console | None = None):
+    """A `progress(check_id, done, total)` callback for `grade.main` that shows which check runs
+    and how many are done on `console` (default: stderr), gone when the grading ends; None when
+    that is no terminal, so that nothing reaches a pipe or a file (a JSON report stays clean)."""
+    console = console or Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[check]}"))
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(escape(title), total=None, check="importing the module")
+
+        def show(check_id: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, check=escape(check_id))
+        yield show
