@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.formats.escape import terminal
+from grader.formats.view import SEE_ABOVE, common_message
 from grader.report import Report
 
 STYLE = {"passed": "green", "failed": "red", "not_implemented": "yellow", "error": "red",
@@ -37,13 +38,17 @@ def table(report: Report, console: Console | None = None) -> None:
     grid.add_column("points", justify="right", no_wrap=True)
     grid.add_column("status", no_wrap=True)
     grid.add_column("message", ratio=1)
+    said_once = common_message(report)  # e.g. a SyntaxError: said once, not in every row
     for c in report.checks:
         hidden = " (hidden)" if c.visibility == "hidden" else ""
         grid.add_row(_text(c.id + hidden), f"{c.points:g}/{c.max_points:g}",
-                     Text(c.status, style=STYLE[c.status]), _text(c.message))
+                     Text(c.status, style=STYLE[c.status]), _text(SEE_ABOVE if said_once else c.message))
+    if said_once:
+        console.print(Text("every check: ", style="bold red") + _text(said_once))
     console.print(grid)
     for note in report.notes:
-        console.print(Text("note: ", style="yellow") + _text(note))
+        if note != said_once:
+            console.print(Text("note: ", style="yellow") + _text(note))
     console.print(f"[bold]total: {report.score:g} / {report.max_score:g}[/]")
     if not report.complete:
         console.print("[bold red]incomplete: the grader failed on some checks; this is not a final grade.[/]")
