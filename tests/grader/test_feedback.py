@@ -2,15 +2,19 @@
 the page names student, date and grader; one message for every check is said once; the
 pictures before publication come from visible checks only and have axis labels; stored
 reports come back unchanged, and each student's page gets a safe file name."""
+import csv
 import io
 import json
 
 import pytest
+from click.testing import CliRunner
 from rich.console import Console
 
-from grader import writers
+from grader import feedback, writers
+from grader.cli import cli
 from grader.formats import plots, render
-from grader.report import CheckResult, Report
+from grader.gradebook import Gradebook
+from grader.report import Adjustment, CheckResult, Report
 
 HOSTILE = '<img src=x onerror=alert(1)>\x1b[31m|**x**'
 SYNTAX = "linear_regression.py has a SyntaxError: invalid syntax (linear_regression.py, line 1). Fix it and grade again."
@@ -139,3 +143,93 @@ def test_axis_labels_speak_the_page_s_language_where_a_font_writes_it(monkeypatc
 def test_a_loss_history_that_is_not_numbers_draws_nothing():
     odd = report(check("train.history", loss_history=["a", "b"]), assignment="assignment2")
     assert images(render(odd, "html")) == 0
+
+
+# -- stored reports and their files --------------------------------------------------------
+
+def test_a_stored_report_comes_back_as_it_was_and_a_forged_score_is_refused():
+    late = report(check("a"), check("b", "failed", "no"), adjustments=(Adjustment("1 day late: -10%", -0.1),),
+                  submitted_at="2026-12-02T10:00:00+09:00")
+    for original in (late, BROKEN, A2):
+        data = json.loads(original.to_json())
+        assert Report.from_dict(data).to_dict() == data
+    forged = json.loads(late.to_json()) | {"score": 25}
+    with pytest.raises(ValueError, match="says 25/2"):
+        Report.from_dict(forged)
+
+
+@pytest.mark.parametrize("student", ["../../etc/passwd", "-rf", ".bashrc", "CON", "nul.txt", "a/b", "", "x" * 300,
+                                     HOSTILE, "kim\u202egpj.exe", "a b"])
+def test_a_hostile_student_id_gets_a_safe_file_name_of_its_own(student):
+    stem = feedback.file_stem(student, set())
+    assert stem and len(stem) <= 80 and all(c.isalnum() or c in "._-" for c in stem)
+    assert not stem.startswith((".", "-")) and stem.split(".")[0].lower() not in feedback.RESERVED
+    assert stem != feedback.file_stem(student + "!", set())
+
+
+def test_plain_ids_keep_their_name_and_ids_differing_in_case_get_two_files():
+    taken = set()
+    assert [feedback.file_stem(s, taken) for s in ("kim", "김철수", "lee.2")] == ["kim", "김철수", "lee.2"]
+    first, second = feedback.file_stem("Bob", taken), feedback.file_stem("bob", taken)
+    assert first == "Bob" and second.startswith("bob-") and second.lower() != first.lower()
+
+
+def gradebook_of(path, grades: dict) -> None:
+    with Gradebook(path) as book:
+        run = book.start_run("assignment1", "9.8.7")
+        for student, graded in grades.items():
+            book.record(run, student, "sha", graded.to_dict())
+        book.finish_run(run)
+
+
+def test_feedback_writes_every_student_s_pages_and_an_index(tmp_path):
+    gradebook_of(tmp_path / "gb.sqlite", {"kim": A1, HOSTILE: BROKEN, "=cmd|' /C calc'!A0": A1})
+    result = CliRunner().invoke(cli, ["gradebook", "feedback", "--gradebook", str(tmp_path / "gb.sqlite"),
+                                      "--out", str(tmp_path / "pages")])
+    assert result.exit_code == 0, result.output
+    assert "3 feedback page(s) written" in result.output
+    rows = list(csv.DictReader(open(tmp_path / "pages" / "index.csv", encoding="utf-8")))
+    assert sorted(r["student"] for r in rows) == sorted(["kim", HOSTILE.replace("\x1b", "\\x1b"), "'=cmd|' /C calc'!A0"])
+    for row in rows:
+        html = (tmp_path / "pages" / row["html"]).read_text(encoding="utf-8")
+        markdown = (tmp_path / "pages" / row["markdown"]).read_text(encoding="utf-8")
+        assert "<img" not in html.split("<h2>")[0] and "course-grader 9.8.7" in html and "9.8.7" in markdown
+    assert "kim.html" in {r["html"] for r in rows}
+    kim = (tmp_path / "pages" / "kim.html").read_text(encoding="utf-8")
+    assert "kim" in kim and "test R^2 = 0.1" not in kim and images(kim) == 1  # hidden details stay hidden
+
+
+def test_show_prints_a_stored_report_and_names_the_students_when_the_id_is_unknown(tmp_path):
+    gradebook_of(tmp_path / "gb.sqlite", {"kim": A1, "lee": BROKEN})
+    run = lambda *args: CliRunner().invoke(cli, ["gradebook", "show", *args, "--gradebook", str(tmp_path / "gb.sqlite")])  # noqa: E731
+    shown = run("kim", "--format", "json")
+    assert shown.exit_code == 0 and json.loads(shown.output) == A1.to_dict()
+    assert "student: lee" in run("lee", "--format", "markdown").output
+    unknown = run("park")
+    assert unknown.exit_code == 1 and "no grade of park for assignment1" in unknown.output
+    assert "kim, lee" in unknown.output
+    missing = CliRunner().invoke(cli, ["gradebook", "show", "kim", "--gradebook", str(tmp_path / "none.sqlite")])
+    assert missing.exit_code == 1 and "none.sqlite not found" in missing.output
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_with_two_assignments_in_the_gradebook_show_asks_which(tmp_path):
+    gradebook_of(tmp_path / "gb.sqlite", {"kim": A1})
+    with Gradebook(tmp_path / "gb.sqlite") as book:
+        book.record(book.start_run("assignment2", "9.8.7"), "kim", "sha", A2.to_dict())
+    result = CliRunner().invoke(cli, ["gradebook", "show", "kim", "--gradebook", str(tmp_path / "gb.sqlite")])
+    assert result.exit_code == 1 and "assignment1, assignment2; say which with --assignment" in result.output
+    result = CliRunner().invoke(cli, ["gradebook", "show", "kim", "--gradebook", str(tmp_path / "gb.sqlite"),
+                                      "--assignment", "assignment2", "--format", "json"])
+    assert json.loads(result.output)["assignment"] == "assignment2"
+
+
+# -- progress per check --------------------------------------------------------------------
+
+def test_progress_shows_on_a_terminal_and_nowhere_else():
+    with writers.progress_per_check("assignment2", Console(file=io.StringIO())) as progress:
+        assert progress is None
+    screen = io.StringIO()
+    with writers.progress_per_check("assignment2", Console(file=screen, force_terminal=True, width=100)) as progress:
+        progress("train.relu", 3, 18)
+    assert "assignment2" in screen.getvalue() and "train.relu" in screen.getvalue()
