@@ -51,6 +51,7 @@ def page(report: Report, lang: str = "en", show_hidden: bool = False, student: s
         body.append(f"<h2>{t('Pictures')}</h2>")
         body += [f'<figure><img src="{escape(uri)}" alt="{t(caption)}"><figcaption>{t(caption)}</figcaption></figure>'
                  for caption, uri in figures]
+    whose = escape(f" ({student})") if student else ""
     return (f'<!DOCTYPE html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8">'
-            f"<title>{escape(report.assignment)}: {t('Feedback')}{escape(f' ({student})' if student else '')}</title><style>{CSS}</style></head>\n"
+            f"<title>{escape(report.assignment)}: {t('Feedback')}{whose}</title><style>{CSS}</style></head>\n"
             f"<body>\n" + "\n".join(body) + "\n</body></html>\n")

@@ -201,7 +201,8 @@ def test_feedback_writes_every_student_s_pages_and_an_index(tmp_path):
 
 def test_show_prints_a_stored_report_and_names_the_students_when_the_id_is_unknown(tmp_path):
     gradebook_of(tmp_path / "gb.sqlite", {"kim": A1, "lee": BROKEN})
-    run = lambda *args: CliRunner().invoke(cli, ["gradebook", "show", *args, "--gradebook", str(tmp_path / "gb.sqlite")])  # noqa: E731
+    def run(*args):
+        return CliRunner().invoke(cli, ["gradebook", "show", *args, "--gradebook", str(tmp_path / "gb.sqlite")])
     shown = run("kim", "--format", "json")
     assert shown.exit_code == 0 and json.loads(shown.output) == A1.to_dict()
     assert "student: lee" in run("lee", "--format", "markdown").output
