@@ -36,7 +36,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import grader
 from course_lib.errors import CourseError
 from grader import assignments, course_file
-from grader.formats.escape import terminal
+from grader.formats.escape import terminal, visible
 from grader.gradebook import Gradebook
 from grader.report import Report
 from grader.sandbox import isolation
@@ -135,11 +135,20 @@ class Summary:
     refused: list = field(default_factory=list)  # (student, why): recorded with 0 points, not graded
     skipped: list = field(default_factory=list)  # names in SUBMISSIONS that are no submission
     failed: list = field(default_factory=list)  # (student, error text)
+    earlier: list = field(default_factory=list)  # (student, report dict, seconds): graded in this run before --resume
+    earlier_refused: list = field(default_factory=list)  # (student, why): recorded with 0 points before --resume
+    found: int = 0  # submissions found in SUBMISSIONS
+    folder: str = ""  # SUBMISSIONS, to name it
     run_id: int = 0
     finished: bool = False
 
+    def run_graded(self) -> list:
+        """(student, report dict, seconds) of every submission this run graded, before a --resume too."""
+        return sorted(self.earlier + self.graded)
+
     def scores(self) -> list[float]:
-        return [100 * r["score"] / r["max_score"] for _, r, _ in self.graded if r["max_score"]]
+        """The percent of every submission this run graded, before a --resume too."""
+        return [100 * r["score"] / r["max_score"] for _, r, _ in self.run_graded() if r["max_score"]]
 
 
 def main(*, assignment_id: str, submissions: Path, gradebook: Path, workers: int | None = None,
@@ -161,14 +170,19 @@ def main(*, assignment_id: str, submissions: Path, gradebook: Path, workers: int
     times = course_file.load_times(submitted_at) if submitted_at is not None else None
     found = discover(Path(submissions), assignment, times)
     workers = workers or os.cpu_count() or 1
-    summary = Summary(skipped=skipped(Path(submissions), assignment))
+    summary = Summary(skipped=skipped(Path(submissions), assignment), found=len(found), folder=str(submissions))
     with Gradebook(gradebook) as book:
         run_id = book.unfinished_run(assignment.id) if resume else None
         if resume and run_id is None:
             raise CourseError(f"no unfinished run of {assignment.id} in {gradebook} to resume; "
                               f"run without --resume to start one.")
         summary.run_id = run_id = run_id or book.start_run(assignment.id, grader.__version__)
-        done, latest = book.graded_in_run(run_id), book.latest(assignment.id)
+        done, latest = book.run_grades(run_id), book.latest(assignment.id)
+        for student, grade in done.items():  # graded before --resume: counted in the statistics again
+            if grade.content_sha256 == UNREAD:
+                summary.earlier_refused.append((student, (grade.report.get("notes") or ["not readable"])[0]))
+            else:
+                summary.earlier.append((student, grade.report, _seconds(grade.report)))
         todo = []
         for s in found:
             if s.student in done:
@@ -249,9 +263,12 @@ def _collect(done, book, run_id, summary, show, title, total, unreadable_report)
                 summary.failed.append((s.student, traceback.format_exc(limit=3)))
             else:
                 book.record(run_id, s.student, digest, report)
-                seconds = sum(c["duration_s"] for c in report["checks"])
-                summary.graded.append((s.student, report, seconds))
+                summary.graded.append((s.student, report, _seconds(report)))
             bar.advance(task)
+
+
+def _seconds(report: dict) -> float:
+    return sum(c["duration_s"] for c in report["checks"])
 
 
 def histogram(percents: list[float], bins: int = 10, width: int = 30) -> list[str]:
@@ -265,25 +282,31 @@ def histogram(percents: list[float], bins: int = 10, width: int = 30) -> list[st
 
 
 def describe(summary: Summary, assignment_id: str) -> list[str]:
-    """The final summary: counts, mean, median, histogram, slowest and failing submissions, and
-    those that could not be graded, with why."""
+    """The final summary: counts, and over everything this run graded (before a --resume too)
+    the mean, median, histogram, slowest and failing submissions with why; then those that
+    could not be graded, with why, and a warning when SUBMISSIONS held no submission."""
     lines = [f"{assignment_id}, run {summary.run_id}: {len(summary.graded)} graded, "
              f"{len(summary.unchanged)} unchanged (not regraded; --regrade to force), "
              f"{len(summary.already)} already graded in this run, "
              f"{len(summary.refused)} could not be graded (recorded with 0 points), "
              f"{len(summary.failed)} failed to grade"]
-    percents = summary.scores()
+    if not summary.found:
+        lines.append(f"warning: no submission found in {shown(summary.folder)}; it should hold one folder, zip, "
+                     f"notebook or .py per student (the name is the student id), or nbgrader's submitted/ folder.")
+    graded, percents = summary.run_graded(), summary.scores()
     if percents:
-        lines.append(f"score: mean {statistics.mean(percents):.1f}%, median {statistics.median(percents):.1f}%")
+        before = f", {len(summary.earlier)} of them before --resume" if summary.earlier else ""
+        lines.append(f"score of the {len(percents)} graded in this run{before}: mean {statistics.mean(percents):.1f}%, "
+                     f"median {statistics.median(percents):.1f}%")
         lines += histogram(percents)
-        slowest = sorted(summary.graded, key=lambda g: -g[2])[:5]
+        slowest = sorted(graded, key=lambda g: -g[2])[:5]
         lines.append("slowest: " + ", ".join(f"{shown(s)} ({t:.1f} s)" for s, _, t in slowest))
-        low = [(s, r) for s, r, _ in summary.graded if not r["complete"] or r["score"] < r["max_score"] / 2]
+        low = [(s, r) for s, r, _ in graded if not r["complete"] or r["score"] < r["max_score"] / 2]
         if low:
-            lines.append("failing (under 50% or incomplete): " + ", ".join(
-                f"{shown(s)} ({r['score']:g}/{r['max_score']:g}{'' if r['complete'] else ', incomplete'})"
-                for s, r in sorted(low)))
-    for student, why in summary.refused:
+            lines.append("failing (under 50% or incomplete; the whole report: course gradebook show STUDENT):")
+            lines += [f"  {shown(s)} {r['score']:g}/{r['max_score']:g}{'' if r['complete'] else ' incomplete'}: "
+                      f"{terminal(why_lost(r))}" for s, r in sorted(low)]
+    for student, why in sorted(summary.earlier_refused + summary.refused):
         lines.append(f"could not grade {shown(student)}: {terminal(why)}")
     for student, error in summary.failed:
         lines.append(f"could not grade {shown(student)}: {terminal(error.strip().splitlines()[-1])}")
@@ -293,3 +316,19 @@ def describe(summary: Summary, assignment_id: str) -> list[str]:
     if not summary.finished:
         lines.append("the run is unfinished; `--resume` grades what is left")
     return lines
+
+
+def why_lost(report: dict, limit: int = 200, ids: int = 4) -> str:
+    """Why a report lost points, in a line: the one message every check gives (a SyntaxError, a
+    missing module), else the checks not passed, by status."""
+    lost = [c for c in report["checks"] if c["status"] != "passed"]
+    messages = {c["message"] for c in lost}
+    if len(lost) == len(report["checks"]) > 1 and len(messages) == 1:
+        return visible(messages.pop(), limit)
+    by_status: dict[str, list[str]] = {}
+    for c in lost:
+        by_status.setdefault(c["status"], []).append(c["id"])
+    named = [f"{status} {', '.join(found[:ids])}{f' (+{len(found) - ids} more)' if len(found) > ids else ''}"
+             for status, found in by_status.items()]
+    named += [f"{a['reason']} ({a['points']:+g})" for a in report.get("adjustments", ())]
+    return visible("; ".join(named), limit)

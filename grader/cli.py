@@ -130,17 +130,19 @@ def grade(assignment_id, submission, reference, fmt, lang, show_hidden, output, 
 
     Example: course grade assignment1 --submission students/kim --format json --output kim.json
     """
-    from grader import grade as grading, writers
-    report = grading.main(assignment_id=assignment_id, submission=submission, reference=reference,
-                          data_dir=data_dir, time_scale=time_scale, device=device,
-                          course_file_path=course_file_path, allow_unisolated=allow_unisolated,
-                          submitted_at=submitted_at)
-    _emit(report, fmt, output, lang, show_hidden)
+    from grader import course_file, grade as grading, writers
+    with writers.progress_per_check(assignment_id) as progress:
+        report = grading.main(assignment_id=assignment_id, submission=submission, reference=reference,
+                              data_dir=data_dir, time_scale=time_scale, device=device,
+                              course_file_path=course_file_path, allow_unisolated=allow_unisolated,
+                              submitted_at=submitted_at, progress=progress)
+    student = course_file.student_of(submission, assignment_id) if submission is not None else None
+    _emit(report, fmt, output, lang, show_hidden, student)
     if not report.complete:
         sys.exit(3)
 
 
-def _emit(report, fmt, output, lang="en", show_hidden=False):
+def _emit(report, fmt, output, lang="en", show_hidden=False, student=None):
     from grader import writers
     if fmt == "table" and output:
         with open(output, "w", encoding="utf-8") as f:
@@ -149,7 +151,8 @@ def _emit(report, fmt, output, lang="en", show_hidden=False):
     elif fmt == "table":
         writers.table(localized(report, lang))
     else:
-        text = writers.to_json(localized(report, lang)) if fmt == "json" else render(report, fmt, lang, show_hidden)
+        text = writers.to_json(localized(report, lang)) if fmt == "json" else \
+            render(report, fmt, lang, show_hidden, student)
         if output:
             output.write_text(text, encoding="utf-8")
         else:
@@ -171,8 +174,9 @@ def check(assignment_id, submission, time_scale, data_dir):
     Example: course check assignment1
     """
     from grader import grade as grading, writers
-    report = grading.main(assignment_id=assignment_id, submission=submission, data_dir=data_dir,
-                          time_scale=time_scale, visible_only=True)
+    with writers.progress_per_check(assignment_id) as progress:
+        report = grading.main(assignment_id=assignment_id, submission=submission, data_dir=data_dir,
+                              time_scale=time_scale, visible_only=True, progress=progress)
     writers.table(report)
     click.echo("These are the visible checks only; your grade also includes hidden ones.")
 
@@ -310,6 +314,62 @@ def gradebook_export(path, assignment_ids, out):
     with Gradebook(path) as book:
         rows = book.export_csv(out, list(assignment_ids) or book.assignments())
     click.echo(f"{rows} grade(s) written to {out}")
+
+
+GRADEBOOK = click.option("--gradebook", "path", type=click.Path(dir_okay=False, path_type=Path),
+                         default=Path("gradebook.sqlite"), show_default=True, help="The SQLite gradebook to read.")
+ASSIGNMENT = click.option("--assignment", "assignment_id", default=None,
+                          help="Which assignment (default: the only one in the gradebook).")
+
+
+@gradebook.command("show")
+@click.argument("student")
+@GRADEBOOK
+@ASSIGNMENT
+@click.option("--format", "fmt", type=click.Choice(["table", "json", *FORMATS]), default="table", show_default=True,
+              help="As `course grade --format`.")
+@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
+              help="Language of the student-facing titles and messages (ko: Korean).")
+@click.option("--show-hidden", is_flag=True, help="markdown, html: show the hidden checks' details too.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to this file instead of the terminal.")
+@friendly
+def gradebook_show(student, path, assignment_id, fmt, lang, show_hidden, output):
+    """Show the newest stored report of STUDENT (the id grade-all gave: folder or file name).
+
+    Example: course gradebook show kim --gradebook grades.sqlite --assignment assignment1
+    """
+    from grader import feedback
+    report = feedback.stored(gradebook=path, student=student, assignment_id=assignment_id)
+    _emit(report, fmt, output, lang, show_hidden, student)
+
+
+@gradebook.command("feedback")
+@GRADEBOOK
+@ASSIGNMENT
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write <student>.html, <student>.md and index.csv into (created if missing).")
+@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
+              help="Language of the pages (ko: Korean).")
+@click.option("--show-hidden", is_flag=True,
+              help="Show the hidden checks' messages and pictures too (once the grades are published).")
+@friendly
+def gradebook_feedback(path, assignment_id, out, lang, show_hidden):
+    """Write each student's feedback page from their newest grade, in HTML and Markdown.
+
+    File names are the student ids made safe for any file system; index.csv says whose each is.
+
+    Example: course gradebook feedback --gradebook grades.sqlite --out feedback/
+    """
+    from grader import feedback
+    from grader.submission_files import shown
+    written = feedback.write_pages(gradebook=path, out=out, assignment_id=assignment_id, lang=lang,
+                                   show_hidden=show_hidden)
+    click.echo(f"{len(written)} feedback page(s) written to {out} (HTML and Markdown; index.csv says whose)")
+    incomplete = [shown(student) for student, _, report in written if not report.complete]
+    if incomplete:
+        click.echo(f"{len(incomplete)} of them incomplete (the grader failed on a check; not a final grade): "
+                   + ", ".join(incomplete), err=True)
 
 
 @cli.command("list")

@@ -33,7 +33,7 @@ COURSE_SECRET = "course"  # grade_submission's default: the course secret where 
 
 def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale: float = 1.0,
                      visible_only: bool = False, device: str = "auto", settings=None,
-                     submitted_at=None, secret: bytes | str | None = COURSE_SECRET) -> Report:
+                     submitted_at=None, secret: bytes | str | None = COURSE_SECRET, progress=None) -> Report:
     """Grade a submission: a folder with the module, a notebook, or a folder with a notebook.
 
     `settings` (a course_file.AssignmentSettings) overrides points and visibility and sets the
@@ -42,13 +42,14 @@ def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale:
     `submission` is in nbgrader's layout, never a time the student's own files give (see course_file).
     `secret` salts every check's inputs (`grader.inputs`): by default the course secret on the
     instructor's side and none in a student bundle; None draws the fixed inputs a release records.
+    `progress(check_id, done, total)` is called before each check runs (`grader.progress` shows it).
     """
     check_time_scale(time_scale)
     settings = settings or AssignmentSettings()
     checks = [c for c in settings.checks(assignment.rubric.checks) if not (visible_only and c.hidden)]
     if secret == COURSE_SECRET:
         secret = assignment.course_secret()
-    options = dict(data_dir=data_dir, time_scale=time_scale, device=device, secret=secret)
+    options = dict(data_dir=data_dir, time_scale=time_scale, device=device, secret=secret, progress=progress)
     submission = Path(submission)
     notebook = _notebook_of(assignment, submission)
     if notebook is None:
@@ -151,7 +152,7 @@ def _notebook_of(assignment, submission: Path) -> Path | None:
 
 
 def _grade_folder(assignment, checks, submission: Path, *, data_dir=None, time_scale: float = 1.0,
-                  device: str = "auto", problem: str = "", secret: bytes | None = None) -> Report:
+                  device: str = "auto", problem: str = "", secret: bytes | None = None, progress=None) -> Report:
     """Grade `submission` (a folder holding the assignment's module) against every check.
 
     `device` ("auto", "cpu" or "cuda") is where an assignment that preloads torch runs the
@@ -170,7 +171,9 @@ def _grade_folder(assignment, checks, submission: Path, *, data_dir=None, time_s
                      datasets=salt is None) as sandbox, inputs.drawn_with(salt), \
                 ReferenceClock(assignment, data_dir, device, time_scale) as clock:  # secret inputs: no raw data inside
             blocker = _import_problem(sandbox, IMPORT_TIMEOUT_S * time_scale)
-            for check in checks:
+            for done, check in enumerate(checks):
+                if progress and not blocker:
+                    progress(check.id, done, len(checks))
                 if blocker:
                     results.append(_result(check, blocker.status, str(blocker), 0.0))
                 else:
@@ -288,9 +291,11 @@ def resolve_device(device: str, assignment) -> str:
 
 def main(*, assignment_id: str, submission=None, reference: bool = False, data_dir=None,
          time_scale: float = 1.0, visible_only: bool = False, device: str = "auto",
-         course_file_path: Path | None = None, allow_unisolated: bool = False, submitted_at=None) -> Report:
+         course_file_path: Path | None = None, allow_unisolated: bool = False, submitted_at=None,
+         progress=None) -> Report:
     """Grade the student's working copy (default), a given folder, or the reference solution;
-    `submitted_at`: --submitted-at's ISO time or CSV file (course_file.time_of), read before grading.
+    `submitted_at`: --submitted-at's ISO time or CSV file (course_file.time_of), read before grading;
+    `progress`: called before each check, as `grade_submission` says.
 
     A given submission (a folder, zip, notebook or lone .py, as grade-all takes them) is someone
     else's code: it is graded from a safe copy (`grade_given`), and without bubblewrap that is
@@ -307,7 +312,8 @@ def main(*, assignment_id: str, submission=None, reference: bool = False, data_d
     folder = assignment.solution_dir if reference else Path(submission or assignment.stub_dir)
     given = course_file.time_of(folder, assignment.id, submitted_at) if submitted_at is not None else None
     options = dict(data_dir=data_dir, time_scale=time_scale, visible_only=visible_only, device=device,
-                   submitted_at=given, settings=course_file.load(course_file_path).get(assignment.id))
+                   submitted_at=given, progress=progress,
+                   settings=course_file.load(course_file_path).get(assignment.id))
     if submission is not None:
         return grade_given(assignment, folder, **options)
     return grade_submission(assignment, folder, **options)

@@ -107,6 +107,11 @@ class Gradebook:
     def graded_in_run(self, run_id: int) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT student FROM grades WHERE run_id = ?", (run_id,))}
 
+    def run_grades(self, run_id: int) -> dict[str, Grade]:
+        """Every grade recorded in run `run_id`, by student."""
+        rows = self.db.execute("SELECT * FROM grades WHERE run_id = ? ORDER BY student", (run_id,)).fetchall()
+        return {r[1]: _grade(r) for r in rows}
+
     def latest(self, assignment: str) -> dict[str, Grade]:
         """The newest grade of each student of `assignment`."""
         rows = self.db.execute(

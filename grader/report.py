@@ -63,6 +63,14 @@ class CheckResult:
                 "diagnostics": _json_data(self.diagnostics), "instructor_detail": self.instructor_detail,
                 "diagnosis": self.diagnosis or None}
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "CheckResult":
+        """The check of `to_dict`'s form (of any 1.x schema); a diagnostic written as null stays None."""
+        return cls(id=data["id"], title=data["title"], points=data["points"], max_points=data["max_points"],
+                   status=data["status"], message=data["message"], visibility=data["visibility"],
+                   duration_s=data["duration_s"], diagnostics=data.get("diagnostics") or {},
+                   instructor_detail=data.get("instructor_detail", ""), diagnosis=data.get("diagnosis") or "")
+
 
 @dataclass(frozen=True)
 class Adjustment:
@@ -116,6 +124,21 @@ class Report:
                 "checks_score": self.checks_score, "submitted_at": self.submitted_at,
                 "adjustments": [{"reason": a.reason, "points": a.points} for a in self.adjustments],
                 "checks": [c.to_dict() for c in self.checks]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Report":
+        """The report of `to_dict`'s form (of any 1.x schema), e.g. one stored in the gradebook.
+        ValueError when its stored score is not what its checks and adjustments give."""
+        report = cls(assignment=data["assignment"], submission=data["submission"],
+                     checks=tuple(CheckResult.from_dict(c) for c in data["checks"]),
+                     created_at=data["created_at"], grader_version=data["grader_version"],
+                     environment=data.get("environment") or {}, submission_sha256=data.get("submission_sha256", ""),
+                     notes=tuple(data.get("notes", ())), submitted_at=data.get("submitted_at", ""),
+                     adjustments=tuple(Adjustment(a["reason"], a["points"]) for a in data.get("adjustments", ())))
+        if not math.isclose(report.score, data["score"], abs_tol=1e-9) or report.max_score != data["max_score"]:
+            raise ValueError(f"the report of {data['submission']} says {data['score']:g}/{data['max_score']:g}, "
+                             f"but its checks give {report.score:g}/{report.max_score:g}")
+        return report
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)

@@ -1,4 +1,4 @@
-"""Report writers: a terminal table (rich) and JSON.
+"""Report writers: a terminal table (rich) and JSON, and the progress of a grading on a terminal.
 
 Everything of the report's that the table shows (ids, the submission path, messages, notes)
 goes through `escape.terminal` into a `rich.text.Text`: no escape sequence reaches the
@@ -6,12 +6,17 @@ terminal and nothing is read as rich markup.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from rich import box
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from grader.formats.escape import terminal
+from grader.formats.view import SEE_ABOVE, common_message
 from grader.report import Report
 
 STYLE = {"passed": "green", "failed": "red", "not_implemented": "yellow", "error": "red",
@@ -33,13 +38,17 @@ def table(report: Report, console: Console | None = None) -> None:
     grid.add_column("points", justify="right", no_wrap=True)
     grid.add_column("status", no_wrap=True)
     grid.add_column("message", ratio=1)
+    said_once = common_message(report)  # e.g. a SyntaxError: said once, not in every row
     for c in report.checks:
         hidden = " (hidden)" if c.visibility == "hidden" else ""
         grid.add_row(_text(c.id + hidden), f"{c.points:g}/{c.max_points:g}",
-                     Text(c.status, style=STYLE[c.status]), _text(c.message))
+                     Text(c.status, style=STYLE[c.status]), _text(SEE_ABOVE if said_once else c.message))
+    if said_once:
+        console.print(Text("every check: ", style="bold red") + _text(said_once))
     console.print(grid)
     for note in report.notes:
-        console.print(Text("note: ", style="yellow") + _text(note))
+        if note != said_once:
+            console.print(Text("note: ", style="yellow") + _text(note))
     console.print(f"[bold]total: {report.score:g} / {report.max_score:g}[/]")
     if not report.complete:
         console.print("[bold red]incomplete: the grader failed on some checks; this is not a final grade.[/]")
@@ -50,3 +59,22 @@ def table(report: Report, console: Console | None = None) -> None:
 
 def to_json(report: Report) -> str:
     return report.to_json() + "\n"
+
+
+@contextmanager
+def progress_per_check(title: str, console: Console | None = None):
+    """A `progress(check_id, done, total)` callback for `grade.main` that shows which check runs
+    and how many are done on `console` (default: stderr), gone when the grading ends; None when
+    that is no terminal, so that nothing reaches a pipe or a file (a JSON report stays clean)."""
+    console = console or Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[check]}"))
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(escape(title), total=None, check="importing the module")
+
+        def show(check_id: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, check=escape(check_id))
+        yield show

@@ -1,12 +1,15 @@
 """`course grade --format gradescope|markdown|html --lang en|ko`, as users call it."""
 import json
 import re
+import shutil
 from pathlib import Path
 
 import jsonschema
 from click.testing import CliRunner
 
+from grader import assignments
 from grader.cli import cli
+from grader.grade import main as grading
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "grader" / "schemas" / "gradescope.schema.json").read_text())
@@ -40,7 +43,8 @@ def test_html_page_with_hidden_checks_shown(tmp_path, data_dir):
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and '<html lang="ko">' in page
     # the split is drawn with the course secret: the reference's test R^2 is 0.76-0.80
-    assert re.search(r"테스트 R\^2 = 0\.(7[6-9]|80)\d\d", page) and page.count("data:image/png;base64,") == 1
+    # the fitted values of the visible linear_regression.weights, and with the hidden shown the Beijing test hours
+    assert re.search(r"테스트 R\^2 = 0\.(7[6-9]|80)\d\d", page) and page.count("data:image/png;base64,") == 2
 
 
 def test_table_and_json_speak_korean_too(tmp_path, data_dir):
@@ -50,3 +54,24 @@ def test_table_and_json_speak_korean_too(tmp_path, data_dir):
     run("--reference", "--format", "json", "--lang", "ko", "--output", str(out), "--data-dir", str(data_dir))
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["score"] == 25 and report["checks"][0]["title"].startswith("drop_missing은")
+
+
+def test_the_page_names_the_student_of_the_submission_and_shows_a_visible_picture(tmp_path, data_dir):
+    kim = tmp_path / "submitted" / "kim" / "assignment1"  # nbgrader's layout: the student is kim
+    shutil.copytree(assignments.get("assignment1").solution_dir, kim)
+    out = tmp_path / "kim.html"
+    result = run("--submission", str(kim), "--format", "html", "--output", str(out), "--data-dir", str(data_dir))
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert '<p class="about"><b>student:</b> kim</p>' in page and "graded on:" in page and "course-grader " in page
+    assert page.count("data:image/png;base64,") == 1  # before the grades are published: a visible check's picture
+
+
+def test_progress_is_announced_per_check_and_json_on_a_pipe_stays_clean(data_dir):
+    announced = []
+    report = grading(assignment_id="assignment1", reference=True, data_dir=data_dir,
+                     progress=lambda check_id, done, total: announced.append((check_id, done, total)))
+    assert announced == [(c.id, i, len(report.checks)) for i, c in enumerate(report.checks)]
+    result = CliRunner().invoke(cli, ["grade", "assignment1", "--reference", "--format", "json",
+                                      "--data-dir", str(data_dir)])
+    assert json.loads(result.stdout)["score"] == 25 and result.stderr == ""

@@ -11,11 +11,12 @@ from grader.report import Report
 FORMATS = ("gradescope", "markdown", "html")
 
 
-def render(report: Report, fmt: str, lang: str = "en", show_hidden: bool = False) -> str:
+def render(report: Report, fmt: str, lang: str = "en", show_hidden: bool = False, student: str | None = None) -> str:
     """`report` as `fmt`. Student pages (markdown, html) show hidden checks' title and status
-    only, unless `show_hidden` (the grades are published); Gradescope hides them itself."""
+    only, unless `show_hidden` (the grades are published), and name `student` when given;
+    Gradescope hides hidden checks itself."""
     from grader.formats import gradescope, html, markdown
     report = localized(report, lang)
     if fmt == "gradescope":
         return gradescope.to_json(report, lang)
-    return {"markdown": markdown.page, "html": html.page}[fmt](report, lang, show_hidden)
+    return {"markdown": markdown.page, "html": html.page}[fmt](report, lang, show_hidden, student)

@@ -203,3 +203,63 @@ def test_limits_too_short_for_even_the_reference_grade_nothing_final_and_the_nex
         assert (latest["ann"].score, latest["ann"].complete) == (FULL, True)
         assert (latest["bob"].score, latest["bob"].complete) == (0.0, True)
         assert {c["status"] for c in latest["bob"].report["checks"]} == {"timeout"}
+
+
+def graded_report(score: float, checks: list[tuple[str, str, str]]) -> dict:
+    """A stored report of `checks` [(id, status, message)], for the summary."""
+    return {"score": score, "max_score": 25.0, "complete": all(s != "grader_error" for _, s, _ in checks),
+            "adjustments": [], "checks": [{"id": i, "status": s, "message": m, "duration_s": 0.5} for i, s, m in checks]}
+
+
+def test_the_summary_says_why_each_failing_submission_failed():
+    syntax = "linear_regression.py has a SyntaxError: invalid syntax (linear_regression.py, line 1)."
+    summary = batch.Summary(found=3, run_id=1, finished=True, graded=[
+        ("ann", graded_report(25, [("a", "passed", "correct")]), 1.0),
+        ("bob", graded_report(0, [(f"c{i}", "error", syntax) for i in range(18)]), 0.1),
+        ("cho", graded_report(3, [("metrics.mae", "passed", "correct")] + [
+            (f"m{i}", "not_implemented", f"m{i} is not implemented yet") for i in range(7)]
+            + [("end_to_end.r2", "grader_error", "the grader failed")]), 2.0)])
+    lines = batch.describe(summary, "assignment1")
+    assert f"  bob 0/25: {syntax}" in lines and sum(syntax in line for line in lines) == 1
+    assert "  cho 3/25 incomplete: not_implemented m0, m1, m2, m3 (+3 more); grader_error end_to_end.r2" in lines
+    assert not any(line.startswith("  ann") for line in lines)
+
+
+def test_the_statistics_after_resume_cover_the_whole_run():
+    summary = batch.Summary(found=3, run_id=1, finished=True, already=["ann", "bob"],
+                            earlier=[("ann", graded_report(25, []), 1.0), ("bob", graded_report(25, []), 1.0)],
+                            graded=[("cho", graded_report(0, [("a", "failed", "no")]), 1.0)])
+    lines = batch.describe(summary, "assignment1")
+    assert "score of the 3 graded in this run, 2 of them before --resume: mean 66.7%, median 100.0%" in lines
+    assert batch.histogram(summary.scores())[-1].endswith(" 2") and "slowest: " in "\n".join(lines)
+
+
+def test_an_empty_submissions_folder_is_a_warning_not_a_silent_zero(tmp_path, data_dir):
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "notes.txt").write_text("not a submission")
+    summary = run(tmp_path / "class", tmp_path / "gb.sqlite", 1, data_dir)
+    lines = batch.describe(summary, "assignment1")
+    assert summary.found == 0 and any(line.startswith(f"warning: no submission found in {tmp_path / 'class'}")
+                                      for line in lines)
+    assert any("skipped 1 entries" in line and "notes.txt" in line for line in lines)
+    shutil.copytree(A1.solution_dir, tmp_path / "class" / "kim")
+    assert not any("warning" in line for line in batch.describe(run(tmp_path / "class", tmp_path / "gb.sqlite", 1,
+                                                                    data_dir), "assignment1"))
+
+
+def test_a_resumed_run_counts_what_it_graded_before_in_its_statistics(tmp_path, data_dir):
+    folder, book = tmp_path / "class", tmp_path / "gb.sqlite"
+    shutil.copytree(A1.solution_dir, folder / "ann")
+    write_mutant("assignment1", MISTAKES["rmse_without_sqrt"], folder / "bob")
+    (folder / "cho").mkdir()
+    (folder / "cho" / "linear_regression.py").write_text("broken = (\n")
+    run(folder, book, 1, data_dir)
+    with sqlite3.connect(book) as db:  # as if killed after grading ann and bob
+        db.execute("DELETE FROM grades WHERE student = 'cho'")
+        db.execute("UPDATE runs SET finished_at = NULL")
+    resumed = run(folder, book, 1, data_dir, resume=True)
+    assert [s for s, _, _ in resumed.graded] == ["cho"] and sorted(s for s, _, _ in resumed.earlier) == ["ann", "bob"]
+    assert sorted(resumed.scores()) == [0.0, 96.0, 100.0]
+    lines = batch.describe(resumed, "assignment1")
+    assert any(line.startswith("score of the 3 graded in this run, 2 of them before --resume") for line in lines)
+    assert any(line.startswith("  cho 0/25: linear_regression.py has a SyntaxError") for line in lines)
