@@ -95,9 +95,9 @@ def _emit(report, fmt, output, lang="en", show_hidden=False):
     if fmt == "table" and output:
         with open(output, "w", encoding="utf-8") as f:
             from rich.console import Console
-            writers.table(localized(report, lang), Console(file=f, width=120))
+            writers.table(localized(report, lang), Console(file=f, width=120), lang)
     elif fmt == "table":
-        writers.table(localized(report, lang))
+        writers.table(localized(report, lang), lang=lang)
     else:
         text = writers.to_json(localized(report, lang)) if fmt == "json" else render(report, fmt, lang, show_hidden)
         if output:

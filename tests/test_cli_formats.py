@@ -45,7 +45,8 @@ def test_html_page_with_hidden_checks_shown(tmp_path, data_dir):
 
 def test_table_and_json_speak_korean_too(tmp_path, data_dir):
     table = run("--reference", "--lang", "ko", "--data-dir", str(data_dir))
-    assert "정답입니다." in table.output and "total: 25 / 25" in table.output
+    assert "정답입니다." in table.output and "총점: 25 / 25" in table.output and "통과" in table.output
+    assert not {"total", "passed", "check", "message"} & set(table.output.split())
     out = tmp_path / "report.json"
     run("--reference", "--format", "json", "--lang", "ko", "--output", str(out), "--data-dir", str(data_dir))
     report = json.loads(out.read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grader.i18n import translate
-from grader.report import CheckResult, Report
+from grader.report import POINTS_DECIMALS, CheckResult, Report, shown_points
 
 HIDDEN_NOTICE = "hidden check: the details are shown once the grades are published."
 INCOMPLETE = "incomplete: the grader failed on some checks; this is not a final grade."
@@ -24,22 +24,28 @@ class Row:
     hidden: bool
 
 
+def amount(points: float, sign: bool = False) -> str:
+    """`points` as every format shows them: `shown_points`, no trailing zeros ("2", "-2.3")."""
+    text = f"{shown_points(points):{'+' if sign else ''}.{POINTS_DECIMALS}f}"
+    return text.rstrip("0").rstrip(".")
+
+
 def shown(check: CheckResult, show_hidden: bool) -> bool:
     """Whether a student may see this check's message and pictures."""
     return show_hidden or check.visibility != "hidden"
 
 
 def rows(report: Report, lang: str, show_hidden: bool) -> list[Row]:
-    return [Row(c.id, c.title, c.status, translate(c.status, lang), f"{c.points:g}/{c.max_points:g}",
+    return [Row(c.id, c.title, c.status, translate(c.status, lang), f"{amount(c.points)}/{amount(c.max_points)}",
                 c.message if shown(c, show_hidden) else translate(HIDDEN_NOTICE, lang),
                 c.visibility == "hidden") for c in report.checks]
 
 
 def remarks(report: Report, lang: str) -> list[str]:
     """What the whole report says besides the checks: notes, adjustments, an incomplete grade."""
-    said = list(report.notes) + [f"{a.reason} ({a.points:+g})" for a in report.adjustments]
+    said = list(report.notes) + [f"{a.reason} ({amount(a.points, sign=True)})" for a in report.adjustments]
     return said + ([translate(INCOMPLETE, lang)] if not report.complete else [])
 
 
 def total(report: Report) -> str:
-    return f"{report.score:g} / {report.max_score:g}"
+    return f"{amount(report.score)} / {amount(report.max_score)}"
