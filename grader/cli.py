@@ -114,18 +114,21 @@ def _emit(report, fmt, output, lang="en", show_hidden=False):
               help="Folder holding your module (default: the assignment's own folder).")
 @click.option("--time-scale", type=float, default=1.0, show_default=True,
               help="Multiply every check's time limit (slow machines: 2).")
+@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
+              help="Language of the titles, messages and table (ko: Korean).")
 @DATA_DIR
 @friendly
-def check(assignment_id, submission, time_scale, data_dir):
+def check(assignment_id, submission, time_scale, lang, data_dir):
     """Run the visible checks on your working copy (students; works in a released bundle).
 
     Example: course check assignment1
     """
     from grader import grade as grading, writers
+    from grader.i18n import translate
     report = grading.main(assignment_id=assignment_id, submission=submission, data_dir=data_dir,
                           time_scale=time_scale, visible_only=True)
-    writers.table(report)
-    click.echo("These are the visible checks only; your grade also includes hidden ones.")
+    writers.table(localized(report, lang), lang=lang)
+    click.echo(translate("These are the visible checks only; your grade also includes hidden ones.", lang))
 
 
 @cli.command()

@@ -1,4 +1,4 @@
-"""`course grade --format gradescope|markdown|html --lang en|ko`, as users call it."""
+"""`course grade --format gradescope|markdown|html --lang en|ko` and `course check --lang`, as users call them."""
 import json
 import re
 from pathlib import Path
@@ -51,3 +51,11 @@ def test_table_and_json_speak_korean_too(tmp_path, data_dir):
     run("--reference", "--format", "json", "--lang", "ko", "--output", str(out), "--data-dir", str(data_dir))
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["score"] == 25 and report["checks"][0]["title"].startswith("drop_missing은")
+
+
+def test_check_speaks_korean_too(data_dir):
+    result = CliRunner().invoke(cli, ["check", "assignment1", "--lang", "ko", "--data-dir", str(data_dir)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "총점: 0 / " in result.output and "미구현" in result.output and "아직 구현되지 않았습니다" in result.output
+    assert "공개 검사 항목만 실행한 결과입니다." in result.output and "visible checks only" not in result.output
