@@ -147,9 +147,9 @@ def _emit(report, fmt, output, lang="en", show_hidden=False, student=None):
     if fmt == "table" and output:
         with open(output, "w", encoding="utf-8") as f:
             from rich.console import Console
-            writers.table(localized(report, lang), Console(file=f, width=120))
+            writers.table(localized(report, lang), Console(file=f, width=120), lang)
     elif fmt == "table":
-        writers.table(localized(report, lang))
+        writers.table(localized(report, lang), lang=lang)
     else:
         text = writers.to_json(localized(report, lang)) if fmt == "json" else \
             render(report, fmt, lang, show_hidden, student)
@@ -166,19 +166,22 @@ def _emit(report, fmt, output, lang="en", show_hidden=False, student=None):
 @click.option("--submission", type=click.Path(exists=True, path_type=Path), default=None,
               help=SUBMISSION_HELP + " (default: your working copy, the assignment's own folder).")
 @TIME_SCALE
+@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
+              help="Language of the titles, messages and table (ko: Korean).")
 @DATA_DIR
 @friendly
-def check(assignment_id, submission, time_scale, data_dir):
+def check(assignment_id, submission, time_scale, lang, data_dir):
     """Run the visible checks on your working copy (students; works in a released bundle).
 
     Example: course check assignment1
     """
     from grader import grade as grading, writers
+    from grader.i18n import translate
     with writers.progress_per_check(assignment_id) as progress:
         report = grading.main(assignment_id=assignment_id, submission=submission, data_dir=data_dir,
                               time_scale=time_scale, visible_only=True, progress=progress)
-    writers.table(report)
-    click.echo("These are the visible checks only; your grade also includes hidden ones.")
+    writers.table(localized(report, lang), lang=lang)
+    click.echo(translate("These are the visible checks only; your grade also includes hidden ones.", lang))
 
 
 @cli.command()

@@ -223,7 +223,7 @@ def _readme(assignment) -> str:
             f"```bash\npip install -e .\ncourse check {assignment.id}\n```\n\n"
             f"Edit `assignments/{assignment.id}/{assignment.module}.py` (or the notebook next to it, "
             f"saved). `course check` runs the visible checks on your working copy; the grade "
-            f"also uses hidden checks.\n")
+            f"also uses hidden checks. `course check {assignment.id} --lang ko` says it all in Korean.\n")
 
 
 def main(*, assignment_id: str, out: Path) -> list[Path]:

@@ -2,7 +2,9 @@
 
 The JSON form is versioned by `SCHEMA_VERSION` and described by `schemas/report.schema.json`
 (documented in docs/report.md). It is strict JSON: a NaN or an infinity (a diverged loss, the
-R^2 of NaN weights) is written as null, since JSON has no such numbers.
+R^2 of NaN weights) is written as null, since JSON has no such numbers. Its sums of points and
+its adjustments are `shown_points` (a late penalty of 10% of 23 points is -2.3, not
+-2.3000000000000003), so the score it shows is checks_score plus the adjustments it shows.
 """
 from __future__ import annotations
 
@@ -14,6 +16,12 @@ from typing import Mapping
 
 SCHEMA_VERSION = "1.2"  # 1.1 added submitted_at and adjustments; 1.2 diagnosis
 STATUSES = ("passed", "failed", "not_implemented", "error", "timeout", "crashed", "grader_error")
+POINTS_DECIMALS = 4  # as reports show a sum or share of points: free of float noise (-2.3000000000000003)
+
+
+def shown_points(points: float) -> float:
+    """`points` as a report shows them, rounded to POINTS_DECIMALS; a Report's own sums stay exact."""
+    return round(points, POINTS_DECIMALS) + 0.0  # + 0.0: never a "-0"
 
 
 def _frozen(mapping) -> Mapping:
@@ -118,11 +126,11 @@ class Report:
     def to_dict(self) -> dict:
         return {"schema_version": SCHEMA_VERSION, "assignment": self.assignment,
                 "submission": self.submission, "submission_sha256": self.submission_sha256,
-                "score": self.score, "max_score": self.max_score, "complete": self.complete,
+                "score": shown_points(self.score), "max_score": shown_points(self.max_score), "complete": self.complete,
                 "created_at": self.created_at, "grader_version": self.grader_version,
                 "environment": dict(self.environment), "notes": list(self.notes),
-                "checks_score": self.checks_score, "submitted_at": self.submitted_at,
-                "adjustments": [{"reason": a.reason, "points": a.points} for a in self.adjustments],
+                "checks_score": shown_points(self.checks_score), "submitted_at": self.submitted_at,
+                "adjustments": [{"reason": a.reason, "points": shown_points(a.points)} for a in self.adjustments],
                 "checks": [c.to_dict() for c in self.checks]}
 
     @classmethod

@@ -1,8 +1,9 @@
 """Report writers: a terminal table (rich) and JSON, and the progress of a grading on a terminal.
 
-Everything of the report's that the table shows (ids, the submission path, messages, notes)
-goes through `escape.terminal` into a `rich.text.Text`: no escape sequence reaches the
-terminal and nothing is read as rich markup.
+Everything of the report's that the table shows (ids, the submission path, messages, notes,
+adjustments) goes through `escape.terminal` into a `rich.text.Text`: no escape sequence reaches
+the terminal and nothing is read as rich markup. Nothing is cut either: a message wraps, and a
+path, URL or formula longer than its column folds onto the next line.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.formats.escape import terminal
-from grader.formats.view import SEE_ABOVE, common_message
+from grader.formats.view import INCOMPLETE, SEE_ABOVE, amount, common_message, total
+from grader.i18n import translate
 from grader.report import Report
 
 STYLE = {"passed": "green", "failed": "red", "not_implemented": "yellow", "error": "red",
@@ -28,30 +30,38 @@ def _text(text: str, style: str = "") -> Text:
     return Text(terminal(text), style=style)
 
 
-def table(report: Report, console: Console | None = None) -> None:
-    console = console or Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 120)
+def table(report: Report, console: Console | None = None, lang: str = "en") -> None:
+    """`report` (already `localized` to `lang`) as one row per check, one per adjustment (a late
+    penalty: its points and reason), then the total; the table's own words in `lang` too."""
+    t = lambda text: translate(text, lang)  # noqa: E731
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # a pipe or a log: wider than rich's 80 columns
+            console.width = max(console.width, 120)
     grid = Table(title=_text(f"{report.assignment}: {report.submission}"), box=box.SIMPLE_HEAD,
                  show_lines=False, expand=True)
-    grid.add_column("check", no_wrap=True)
-    grid.add_column("points", justify="right", no_wrap=True)
-    grid.add_column("status", no_wrap=True)
-    grid.add_column("message", ratio=1)
+    grid.add_column(t("check"), overflow="fold")
+    grid.add_column(t("points"), justify="right", no_wrap=True)
+    grid.add_column(t("status"), no_wrap=True)
+    grid.add_column(t("message"), ratio=1, overflow="fold")
     said_once = common_message(report)  # e.g. a SyntaxError: said once, not in every row
     for c in report.checks:
-        hidden = " (hidden)" if c.visibility == "hidden" else ""
-        grid.add_row(_text(c.id + hidden), f"{c.points:g}/{c.max_points:g}",
-                     Text(c.status, style=STYLE[c.status]), _text(SEE_ABOVE if said_once else c.message))
+        hidden = f" ({t('hidden')})" if c.visibility == "hidden" else ""
+        grid.add_row(_text(c.id + hidden), f"{amount(c.points)}/{amount(c.max_points)}",
+                     Text(t(c.status), style=STYLE[c.status]), _text(t(SEE_ABOVE) if said_once else c.message))
+    if report.adjustments:
+        grid.add_section()
+    for a in report.adjustments:
+        grid.add_row(Text(t("adjustment"), style="yellow"), amount(a.points, sign=True), "", _text(a.reason))
     if said_once:
-        console.print(Text("every check: ", style="bold red") + _text(said_once))
+        console.print(Text(f"{t('every check')}: ", style="bold red") + _text(said_once))
     console.print(grid)
     for note in report.notes:
         if note != said_once:
-            console.print(Text("note: ", style="yellow") + _text(note))
-    console.print(f"[bold]total: {report.score:g} / {report.max_score:g}[/]")
+            console.print(Text(f"{t('note')}: ", style="yellow") + _text(note))
+    console.print(Text(f"{t('total')}: {total(report)}", style="bold"))
     if not report.complete:
-        console.print("[bold red]incomplete: the grader failed on some checks; this is not a final grade.[/]")
+        console.print(Text(t(INCOMPLETE), style="bold red"))
         for c in report.checks:
             if c.instructor_detail:  # grader code only: safe to show, needed to report the bug
                 console.print(_text(f"grader error in {c.id}:\n{c.instructor_detail}", style="dim"))

@@ -1,4 +1,4 @@
-"""`course grade --format gradescope|markdown|html --lang en|ko`, as users call it."""
+"""`course grade --format gradescope|markdown|html --lang en|ko` and `course check --lang`, as users call them."""
 import json
 import re
 import shutil
@@ -49,7 +49,8 @@ def test_html_page_with_hidden_checks_shown(tmp_path, data_dir):
 
 def test_table_and_json_speak_korean_too(tmp_path, data_dir):
     table = run("--reference", "--lang", "ko", "--data-dir", str(data_dir))
-    assert "정답입니다." in table.output and "total: 25 / 25" in table.output
+    assert "정답입니다." in table.output and "총점: 25 / 25" in table.output and "통과" in table.output
+    assert not {"total", "passed", "check", "message"} & set(table.output.split())
     out = tmp_path / "report.json"
     run("--reference", "--format", "json", "--lang", "ko", "--output", str(out), "--data-dir", str(data_dir))
     report = json.loads(out.read_text(encoding="utf-8"))
@@ -75,3 +76,11 @@ def test_progress_is_announced_per_check_and_json_on_a_pipe_stays_clean(data_dir
     result = CliRunner().invoke(cli, ["grade", "assignment1", "--reference", "--format", "json",
                                       "--data-dir", str(data_dir)])
     assert json.loads(result.stdout)["score"] == 25 and result.stderr == ""
+
+
+def test_check_speaks_korean_too(data_dir):
+    result = CliRunner().invoke(cli, ["check", "assignment1", "--lang", "ko", "--data-dir", str(data_dir)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "총점: 0 / " in result.output and "미구현" in result.output and "아직 구현되지 않았습니다" in result.output
+    assert "공개 검사 항목만 실행한 결과입니다." in result.output and "visible checks only" not in result.output

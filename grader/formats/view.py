@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from grader.i18n import translate
-from grader.report import CheckResult, Report
+from grader.report import POINTS_DECIMALS, CheckResult, Report, shown_points
 
 HIDDEN_NOTICE = "hidden check: the details are shown once the grades are published."
 INCOMPLETE = "incomplete: the grader failed on some checks; this is not a final grade."
@@ -26,6 +26,12 @@ class Row:
     points: str  # "2/3"
     message: str
     hidden: bool
+
+
+def amount(points: float, sign: bool = False) -> str:
+    """`points` as every format shows them: `shown_points`, no trailing zeros ("2", "-2.3")."""
+    text = f"{shown_points(points):{'+' if sign else ''}.{POINTS_DECIMALS}f}"
+    return text.rstrip("0").rstrip(".")
 
 
 def shown(check: CheckResult, show_hidden: bool) -> bool:
@@ -47,7 +53,7 @@ def rows(report: Report, lang: str, show_hidden: bool) -> list[Row]:
     """One row per check; when every check says the same (`common_message`), `remarks` says it
     once and each row only its status and "see above"."""
     said_once = common_message(report, show_hidden)
-    return [Row(c.id, c.title, c.status, translate(c.status, lang), f"{c.points:g}/{c.max_points:g}",
+    return [Row(c.id, c.title, c.status, translate(c.status, lang), f"{amount(c.points)}/{amount(c.max_points)}",
                 translate(SEE_ABOVE, lang) if said_once else
                 c.message if shown(c, show_hidden) else translate(HIDDEN_NOTICE, lang),
                 c.visibility == "hidden") for c in report.checks]
@@ -58,7 +64,7 @@ def remarks(report: Report, lang: str, show_hidden: bool = False) -> list[str]:
     note says it already), notes, adjustments, an incomplete grade."""
     said_once = common_message(report, show_hidden)
     common = [f"{translate(EVERY_CHECK, lang)}: {said_once}"] if said_once and said_once not in report.notes else []
-    said = common + list(report.notes) + [f"{a.reason} ({a.points:+g})" for a in report.adjustments]
+    said = common + list(report.notes) + [f"{a.reason} ({amount(a.points, sign=True)})" for a in report.adjustments]
     return said + ([translate(INCOMPLETE, lang)] if not report.complete else [])
 
 
@@ -79,4 +85,4 @@ def _when(created_at: str) -> str:
 
 
 def total(report: Report) -> str:
-    return f"{report.score:g} / {report.max_score:g}"
+    return f"{amount(report.score)} / {amount(report.max_score)}"

@@ -58,7 +58,7 @@ def test_placeholders_are_translated_in_turn_and_code_is_kept():
                "float64: expected 0.5 at index (0, 0, 0, 0), found 0.25 (3 of 4 entries off; largest error 0.5).")
     assert translate(message, "ko") == (
         "MultiHeadSelfAttention(16, 4, dropout=0.0)(x, 모양이 (3, 1, 1, 6)인 패딩 마스크) (float64)의 probs: "
-        "인덱스 (0, 0, 0, 0)의 기대값은 0.5인데, 실제 값은 0.25입니다(전체 4개 중 3개 틀림, 최대 오차 0.5).")
+        "인덱스 (0, 0, 0, 0)의 기댓값은 0.5인데, 실제 값은 0.25입니다. 전체 4개 중 3개가 틀렸고, 최대 오차는 0.5입니다.")
 
 
 def test_a_message_is_translated_sentence_by_sentence_when_no_template_matches_it_whole():
