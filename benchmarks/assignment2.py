@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from course_lib.datasets import load_mnist  # noqa: E402
-from grader.assignments import get  # noqa: E402
+from grader.course import get  # noqa: E402
 
 ORIGINAL = {"sigmoid": 0.915, "relu": 0.952}  # the original course's test accuracies
 THRESHOLD = {"sigmoid": 0.90, "relu": 0.95}

@@ -15,8 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grader import batch  # noqa: E402
-from tests.assignment1.corpus import CORRECT, MISTAKES  # noqa: E402
-from tests.support import write_mutant  # noqa: E402
+from tests.support import corpus_of, write_mutant  # noqa: E402
+
+CORRECT, MISTAKES = corpus_of("assignment1", "CORRECT", "MISTAKES")
 
 COUNT = 40
 WORKERS = 2

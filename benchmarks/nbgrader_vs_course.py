@@ -15,9 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader import assignments, nbgrader_export  # noqa: E402
+from grader import course as courses, nbgrader_export  # noqa: E402
 from grader.grade import grade_submission  # noqa: E402
-from tests.assignment1.corpus import MISTAKES  # noqa: E402
+from tests.support import corpus_of  # noqa: E402
+
+MISTAKES, = corpus_of("assignment1", "MISTAKES")
 
 BIN = Path(sys.executable).parent
 ENV = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
@@ -42,7 +44,7 @@ def main():
                        env=ENV, check=True, capture_output=True)
     command_each = (time.perf_counter() - start) / len(folders)
 
-    a1 = assignments.get("assignment1")
+    a1 = courses.get("assignment1")
     grade_submission(a1, folders[0])  # warm: data loaded once per process, as in a batch
     start = time.perf_counter()
     for folder in folders:

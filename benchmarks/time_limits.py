@@ -20,11 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import assignments  # noqa: E402
+from grader import course  # noqa: E402
 from grader.grade import _grade_folder  # noqa: E402
 from grader.selftest.mutants import Mutant, write_mutant  # noqa: E402
 
-A2 = assignments.get("assignment2")
+A2 = course.get("assignment2")
 CHECK = next(c for c in A2.rubric.checks if c.id == "train.relu")
 FLOAT64 = Mutant((("dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64",
                    "X, Y = X.astype(np.float64), Y.astype(np.float64)\n    dtype = np.float64"),), frozenset())

@@ -1,18 +1,22 @@
-"""The course's assignments: where each one's stub, reference, probes and rubric live."""
+"""One assignment of a course: its folders, and what the engine loads from them by path.
+
+`assignments/<id>/` holds what students get, `solutions/<id>/` the instructor's side (the
+reference, mistakes, rubric, probes, corpus, notebook source, translations); a student bundle
+has `checks/<id>/` instead, with only what `course check` needs there (see `grader.course`).
+"""
 from __future__ import annotations
 
-import difflib
-import importlib
+import hashlib
 import importlib.util
-import json
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from course_lib.errors import CourseError, UnknownAssignment
+from course_lib.errors import CourseError
 from grader import inputs, oracle
 
-ROOT = Path(__file__).resolve().parent.parent
+RECORDED = "recorded"  # the stem of the reference's recorded answers in a bundle's checks/<id>/
 
 
 @dataclass(frozen=True)
@@ -22,34 +26,73 @@ class Assignment:
     module: str  # the file students edit, without .py
     preload: tuple[str, ...]  # imported once by the sandbox worker before forking
     datasets: tuple[str, ...] = ()  # the course datasets its rubric reads
+    course_root: Path = Path(".")  # the course folder it belongs to
 
     @property
     def stub_dir(self) -> Path:
-        return ROOT / "assignments" / self.id
+        return self.course_root / "assignments" / self.id
 
     @property
     def solution_dir(self) -> Path:
-        return ROOT / "solutions" / self.id
+        return self.course_root / "solutions" / self.id
+
+    @property
+    def grading_dir(self) -> Path:
+        """Where its rubric, probes and translations are: solutions/<id>/ in the instructor's
+        course, checks/<id>/ in a student bundle."""
+        if (self.solution_dir / "rubric.py").is_file():
+            return self.solution_dir
+        return self.course_root / "checks" / self.id
+
+    @property
+    def rubric_file(self) -> Path:
+        return self.grading_dir / "rubric.py"
 
     @property
     def probes_file(self) -> Path | None:
-        path = Path(__file__).parent / "probes" / f"{self.id}.py"
-        return path if path.exists() else None
+        path = self.grading_dir / "probes.py"
+        return path if path.is_file() else None
+
+    @property
+    def locales_dir(self) -> Path:
+        return self.grading_dir / "locales"
+
+    @property
+    def notebook_source(self) -> Path:
+        return self.solution_dir / "notebook.py"
+
+    @property
+    def has_reference(self) -> bool:
+        return (self.solution_dir / f"{self.module}.py").is_file()
+
+    @property
+    def checks_module(self):
+        """The rubric's module (`rubric.py`, loaded by path), its `rubric` bound to this assignment."""
+        if not self.rubric_file.is_file():
+            raise CourseError(f"{self.id} has no rubric: neither {self.solution_dir / 'rubric.py'} nor "
+                              f"{self.rubric_file} exists; write its checks there (`course new` writes a start).")
+        module = load(self.rubric_file, f"rubric_{self.id}")
+        if not hasattr(module, "rubric"):
+            raise CourseError(f"{self.rubric_file} defines no `rubric`; add `rubric = Rubric()` and its checks.")
+        module.rubric.assignment = self
+        return module
 
     @property
     def rubric(self):
-        return importlib.import_module(f"grader.checks.{self.id}").rubric
+        return self.checks_module.rubric
 
-    @property
-    def fixtures_dir(self) -> Path:
-        return Path(__file__).parent / "fixtures"
+    def corpus(self):
+        """The mutation corpus (solutions/<id>/corpus.py): MISTAKES, CORRECT and what else it names."""
+        path = self.solution_dir / "corpus.py"
+        if not path.is_file():
+            raise CourseError(f"{self.id} has no mutation corpus {path}; write one (a Mutant per known mistake "
+                              f"in MISTAKES, correct variants in CORRECT) to self-test its rubric.")
+        return load(path, f"corpus_{self.id}")
 
     def course_secret(self) -> bytes | None:
         """The secret that salts this assignment's inputs (`grader.inputs`): the course's where
         its reference is at hand, none in a student bundle (whose recording answers fixed inputs)."""
-        if not (self.solution_dir / f"{self.module}.py").exists():
-            return None
-        return inputs.course_secret(ROOT)
+        return inputs.course_secret(self.course_root) if self.has_reference else None
 
     def reference(self):
         """The reference as the checks use it, in this (trusted) process: the module itself,
@@ -65,47 +108,30 @@ class Assignment:
     def _trusted(self, module: str, path: str):
         module_file = self.solution_dir / f"{module}.py"
         if module_file.exists():
-            loaded = _load(f"_{path}_{self.id}", module_file)
+            loaded = load(module_file, f"{path}_{self.id}")
             return loaded if oracle.recording is None else oracle.Recorder(loaded, oracle.recording, path)
-        if (self.fixtures_dir / f"{self.id}.json").exists():
-            return oracle.Replay(_replay_store(self.fixtures_dir, self.id), path)
-        raise CourseError(f"no reference for {self.id}: neither {module_file} nor recorded "
-                          f"fixtures in {self.fixtures_dir}; reinstall the course package.")
+        if (self.grading_dir / f"{RECORDED}.json").exists():
+            return oracle.Replay(_replay_store(self.grading_dir), path)
+        raise CourseError(f"no reference for {self.id}: neither {module_file} nor recorded answers in "
+                          f"{self.grading_dir}; run in the instructor's course, or release the assignment again.")
 
 
 @lru_cache(maxsize=None)
-def _replay_store(folder: Path, stem: str) -> dict:
-    return oracle.load(folder, stem)
+def _replay_store(folder: Path) -> dict:
+    return oracle.load(folder, RECORDED)
 
 
 @lru_cache(maxsize=None)
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
+def load(path: Path, name: str):
+    """The Python file at `path` as a module, once per path (registered in sys.modules under a
+    name unique to the path, so that dataclasses and pickling inside it work)."""
+    unique = f"_course_{name}_{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:10]}"
+    spec = importlib.util.spec_from_file_location(unique, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ASSIGNMENTS = {a.id: a for a in (
-    Assignment("assignment1", "Linear regression with the normal equation (PM10 -> PM2.5)",
-               "linear_regression", ("numpy", "pandas"), ("air_quality",)),
-    Assignment("assignment2", "A two-layer network with hand-written backpropagation (NumPy, MNIST)",
-               "two_layer_net", ("numpy",), ("mnist",)),
-    Assignment("assignment3", "Multi-head self-attention in PyTorch", "attention", ("numpy", "torch")),
-)}
-
-
-ASSIGNMENTS_ALL = ASSIGNMENTS  # the course's, even in a bundle that keeps one
-_BUNDLE = Path(__file__).parent / "bundle.json"
-if _BUNDLE.exists():  # a student bundle holds one assignment
-    ASSIGNMENTS = {k: ASSIGNMENTS[k] for k in json.loads(_BUNDLE.read_text())["assignments"]}
-
-
-def get(assignment_id: str) -> Assignment:
+    sys.modules[unique] = module
     try:
-        return ASSIGNMENTS[assignment_id]
-    except KeyError:
-        close = difflib.get_close_matches(assignment_id, ASSIGNMENTS, n=1)
-        hint = f" Did you mean {close[0]}?" if close else ""
-        raise UnknownAssignment(f"unknown assignment '{assignment_id}'; the course has "
-                                f"{', '.join(ASSIGNMENTS)}.{hint}") from None
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[unique]
+        raise
+    return module

@@ -23,7 +23,6 @@ import concurrent.futures as futures
 import contextlib
 import dataclasses
 import datetime as dt
-import json
 import multiprocessing
 import os
 import statistics
@@ -35,12 +34,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 import grader
 from course_lib.errors import CourseError
-from grader import assignments, course_file
+from grader import course, course_file
 from grader.formats.escape import terminal, visible
 from grader.gradebook import Gradebook
 from grader.report import Report
 from grader.sandbox import isolation
 from grader.submission_files import KINDS, BadSubmission, content_sha256, shown
+from grader.task import grade_one
 
 UNREAD = ""  # the content digest recorded for a submission that could not be read
 
@@ -98,24 +98,6 @@ def _submission(student: str, found: list[tuple[Path, bool]], times) -> Submissi
     return Submission(student, path, course_file.submission_time(student, path if in_layout else None, times))
 
 
-def grade_one(assignment_id: str, submission: Path, options: dict) -> dict:
-    """Grade in a worker process; the report as plain JSON data. The submission is graded from
-    a private copy read safely (`grade.grade_given`: BadSubmission when it cannot be);
-    `options["submitted_at"]` is its trusted time, else it is worked out from `submission` itself."""
-    from grader.grade import grade_given
-    options = {k: v for k, v in options.items() if k != "allow_unisolated"}  # checked before grading
-    report = grade_given(assignments.get(assignment_id), submission, **options).to_dict()
-    report["submission"] = str(submission)
-    return report
-
-
-def renamed(report: dict, copy: Path, origin) -> dict:
-    """`report` with the path of the copy that was graded replaced by the submission's own in
-    every message, so that they name what the student gave."""
-    text = json.dumps(report).replace(json.dumps(str(copy))[1:-1], json.dumps(str(origin))[1:-1])
-    return json.loads(text)
-
-
 def unreadable(assignment, settings, submission: Path, problem: str) -> dict:
     """The report of a submission that cannot be graded at all, as grade.py gives one for a
     missing module: every check an "error" with `problem` (why, and the fix), 0 points."""
@@ -159,7 +141,7 @@ def main(*, assignment_id: str, submissions: Path, gradebook: Path, workers: int
     local:N; `submitted_at`: the --submitted-at CSV of submission times. Without bubblewrap
     (here, or on a cluster's workers) nothing is graded unless `allow_unisolated`."""
     from grader.grade import check_time_scale
-    assignment = assignments.get(assignment_id)
+    assignment = course.get(assignment_id)
     check_time_scale(time_scale)  # before anything is graded or recorded
     if not cluster:
         isolation.require_isolation(allow_unisolated)

@@ -89,10 +89,25 @@ SUBMISSION_HELP = ("The submission: a folder holding the module, a notebook (.ip
                    "grade-all takes them), or nbgrader's submitted/<student>/<id>/ folder")
 
 
+def _point_at_course(ctx, param, path: Path | None) -> Path | None:
+    """--course-dir: the engine, and every process it starts, works on the course there."""
+    if path is not None:
+        from grader import course
+        try:
+            course.use(path)
+        except CourseError as err:
+            raise click.BadParameter(str(err)) from None
+    return path
+
+
 @click.group(cls=CourseGroup)
 @click.version_option(package_name="course-grader")
+@click.option("--course-dir", type=click.Path(file_okay=False, path_type=Path), default=None, expose_value=False,
+              callback=_point_at_course, is_eager=True,
+              help="The course folder (holding course-grader.toml); else $COURSE_DIR, else the current folder "
+                   "or the nearest folder above it that holds one.")
 def cli():
-    """Autograded assignments for the deep-learning course."""
+    """Autograded assignments: grade, check, release and self-test a course's assignments."""
 
 
 @cli.command()
@@ -128,7 +143,7 @@ def grade(assignment_id, submission, reference, fmt, lang, show_hidden, output, 
     Exit status: 0 when graded, 1 on a usage problem, 3 when the grader itself failed on a
     check (the report is written but is not a final grade).
 
-    Example: course grade assignment1 --submission students/kim --format json --output kim.json
+    Example: course grade hw1 --submission students/kim --format json --output kim.json
     """
     from grader import course_file, grade as grading, writers
     with writers.progress_per_check(assignment_id) as progress:
@@ -173,7 +188,7 @@ def _emit(report, fmt, output, lang="en", show_hidden=False, student=None):
 def check(assignment_id, submission, time_scale, lang, data_dir):
     """Run the visible checks on your working copy (students; works in a released bundle).
 
-    Example: course check assignment1
+    Example: course check hw1
     """
     from grader import grade as grading, writers
     from grader.i18n import translate
@@ -195,7 +210,7 @@ def release(assignment_id, out):
     The bundle holds the stub, README, notebook, visible checks and course_lib; never the
     reference or hidden checks. A leak stops the release and names the file and line.
 
-    Example: course release assignment1 --out release/assignment1
+    Example: course release hw1 --out release/hw1
     """
     from grader import release as releasing
     files = releasing.main(assignment_id=assignment_id, out=out)
@@ -206,13 +221,12 @@ def release(assignment_id, out):
 @click.option("--check", "check_only", is_flag=True, help="Only say which notebooks are out of date (exit 1).")
 @friendly
 def notebooks(check_only):
-    """Write the student notebooks assignments/<id>/<id>.ipynb from notebooks/<id>.py.
+    """Write the student notebooks assignments/<id>/<id>.ipynb from solutions/<id>/notebook.py.
 
     Example: course notebooks --check
     """
-    from grader import notebooks as building
-    from grader.assignments import ASSIGNMENTS
-    stale = building.write_student_notebooks(ASSIGNMENTS.values(), check_only=check_only)
+    from grader import course, notebooks as building
+    stale = building.write_student_notebooks(course.current().assignments.values(), check_only=check_only)
     verb = "out of date" if check_only else "written"
     click.echo(f"{len(stale)} notebook(s) {verb}" + "".join(f"\n  {s}" for s in stale))
     if check_only and stale:
@@ -236,7 +250,7 @@ def nbgrader_export(assignment_id, course_dir, course_id):
 
     Then: nbgrader generate_assignment <id>, autograde, generate_feedback, export.
 
-    Example: course nbgrader export assignment1 --course-dir my-course
+    Example: course nbgrader export hw1 --course-dir my-course
     """
     from grader import nbgrader_export as exporting
     path = exporting.main(assignment_id=assignment_id, course_dir=course_dir, course_id=course_id)
@@ -276,8 +290,8 @@ def grade_all(assignment_id, submissions, workers, gradebook, resume, regrade, t
     process still writes the gradebook.
 
     \b
-    Example: course grade-all assignment1 submitted/ --workers 2 --gradebook grades.sqlite
-    Example: course grade-all assignment3 submitted/ --cluster tcp://head-node:8786
+    Example: course grade-all hw1 submitted/ --workers 2 --gradebook grades.sqlite
+    Example: course grade-all hw3 submitted/ --cluster tcp://head-node:8786
     """
     from grader import batch
     try:
@@ -340,7 +354,7 @@ ASSIGNMENT = click.option("--assignment", "assignment_id", default=None,
 def gradebook_show(student, path, assignment_id, fmt, lang, show_hidden, output):
     """Show the newest stored report of STUDENT (the id grade-all gave: folder or file name).
 
-    Example: course gradebook show kim --gradebook grades.sqlite --assignment assignment1
+    Example: course gradebook show kim --gradebook grades.sqlite --assignment hw1
     """
     from grader import feedback
     report = feedback.stored(gradebook=path, student=student, assignment_id=assignment_id)
@@ -376,13 +390,14 @@ def gradebook_feedback(path, assignment_id, out, lang, show_hidden):
 
 
 @cli.command("list")
+@friendly
 def list_assignments():
     """List the assignments with their total points and number of checks.
 
     Example: course list
     """
-    from grader.assignments import ASSIGNMENTS
-    for a in ASSIGNMENTS.values():
+    from grader import course
+    for a in course.current().assignments.values():
         rubric = a.rubric
         hidden = sum(c.hidden for c in rubric.checks)
         click.echo(f"{a.id}  {rubric.max_score:g} points  {len(rubric.checks)} checks "
@@ -400,17 +415,17 @@ def selftest(assignment_ids, workers, list_only, data_dir):
     """Measure the grader on its mutation corpus: every known mistake must lose points and be
     named, every correct variant must get full marks (exit 1 otherwise). Instructors only.
 
-    Example: course selftest assignment1 --workers 2
+    Example: course selftest hw1 --workers 2
     """
     import os
 
-    from grader.assignments import ASSIGNMENTS, get
-    try:
-        from grader import selftest as corpus
-    except ImportError:
-        raise CourseError("selftest needs the instructor's checkout of the course (reference solutions and "
-                          "the mutation corpus); a student bundle has neither.") from None
-    ids = [get(a).id for a in assignment_ids] or list(ASSIGNMENTS)
+    from grader import course, selftest as corpus
+    from grader.course import get
+    ids = [get(a).id for a in assignment_ids] or list(course.current().assignments)
+    for aid in ids:
+        if not get(aid).has_reference:
+            raise CourseError(f"selftest of {aid} needs the instructor's course (the reference solution and the "
+                              f"mutation corpus in {get(aid).solution_dir}); a student bundle has neither.")
     if list_only:
         for aid in ids:
             click.echo(f"{aid}:")

@@ -7,7 +7,7 @@ A submission travels inside its task as bytes, read here as safely as on one mac
 submissions need not be shared. The course code, the reference solutions and the datasets
 must be on every worker: `preflight` checks that before anything is graded, and every task
 checks it again on its worker (a worker may join late). A task grades with
-`batch.grade_one`, the same sandbox as on one machine.
+`task.grade_one`, the same sandbox as on one machine.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import grader
 from course_lib.datasets import DATASETS, store
 from course_lib.errors import CourseError
-from grader import assignments, batch
+from grader import course, task
 from grader.sandbox import isolation
 from grader.submission_files import BadSubmission, Entry, entries, kind, read_bytes, write
 
@@ -51,7 +51,7 @@ def needs_gpu(assignment) -> bool:
 @dataclass(frozen=True)
 class Packed:
     """A submission as bytes: a folder's files and links (`submission_files.entries`), or a lone
-    file (zip, notebook or .py) whole, unpacked on the worker by `batch.grade_one`."""
+    file (zip, notebook or .py) whole, unpacked on the worker by `task.grade_one`."""
     origin: str  # its path where grade-all runs
     is_dir: bool
     files: tuple[tuple[str, bytes | None, str | None], ...]  # (path inside, bytes, a link's target)
@@ -96,7 +96,7 @@ def problems(needs: Needs) -> list[str]:
     if grader.__version__ != needs.version:
         found.append(f"it has grader {grader.__version__}, not {needs.version}; install the same version "
                      f"there: pip install 'course-grader[cluster]=={needs.version}'")
-    assignment = assignments.get(needs.assignment_id)
+    assignment = course.get(needs.assignment_id)
     reference = assignment.solution_dir / f"{assignment.module}.py"
     if not reference.is_file():
         found.append(f"the reference solution {reference} is missing there; install the course from a "
@@ -152,18 +152,18 @@ def _device(assignment, gpu_requested: bool, worker: str) -> tuple[str, str]:
 
 
 def grade_packed(packed: Packed, options: dict, needs: Needs, gpu_requested: bool) -> dict:
-    """Grade one submission on a worker; the report as plain JSON data, as `batch.grade_one` gives it."""
+    """Grade one submission on a worker; the report as plain JSON data, as `task.grade_one` gives it."""
     from distributed import get_worker
     worker = get_worker().address
     found = problems(needs)
     if found:
         raise CourseError(_describe(worker, needs, found))
-    assignment = assignments.get(needs.assignment_id)
+    assignment = course.get(needs.assignment_id)
     device, note = _device(assignment, gpu_requested, worker)
     with tempfile.TemporaryDirectory(prefix="course-cluster-") as tmp:
         path = packed.unpack(Path(tmp))
-        report = batch.grade_one(assignment.id, path, dict(options, device=device))
-    report = batch.renamed(report, path, packed.origin)  # as it was given, not this worker's copy
+        report = task.grade_one(assignment.id, path, dict(options, device=device))
+    report = task.renamed(report, path, packed.origin)  # as it was given, not this worker's copy
     report["environment"]["dask_worker"] = worker
     if note:
         report["notes"].append(note)
@@ -220,7 +220,7 @@ def completed(assignment_id: str, todo, options: dict, address: str):
     cluster finishes; `future.result()` is the report, or raises (KilledWorker: its worker
     died too often). Leaving closes the client, which drops whatever is not done."""
     distributed = _distributed()
-    assignment = assignments.get(assignment_id)
+    assignment = course.get(assignment_id)
     data_dir = options.get("data_dir") or os.environ.get(store.DATA_DIR_ENV) or None
     needs = Needs(grader.__version__, assignment.id, str(Path(data_dir).resolve()) if data_dir else None,
                   options.get("data_dir") is not None, bool(options.get("allow_unisolated")))

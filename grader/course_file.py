@@ -1,12 +1,12 @@
 """`course.toml`: what an instructor sets once per course.
 
-    [assignments.assignment1]
+    [assignments.hw1]
     due = 2026-12-01T23:59:00+09:00     # a TOML date-time with its offset
     late_penalty_per_day = 0.1          # fraction of the score lost per started day late
     late_days_max = 3                   # later than this: the score is 0
-    [assignments.assignment1.points]    # a check's points, overriding the rubric
+    [assignments.hw1.points]    # a check's points, overriding the rubric
     "linear_regression.weights" = 5
-    [assignments.assignment1.visibility]  # "visible" before the deadline, or "hidden"
+    [assignments.hw1.visibility]  # "visible" before the deadline, or "hidden"
     "train_test_split.shuffled" = "hidden"
 
 The late penalty goes by a submission time the student does not control (`submission_time`):

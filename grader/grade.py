@@ -17,7 +17,7 @@ import numpy as np
 
 import grader
 from course_lib.errors import CourseError
-from grader import assignments, course_file, inputs, jupyter
+from grader import course, course_file, inputs, notebook_code
 from grader.course_file import AssignmentSettings
 from grader.report import Adjustment, CheckResult, Report
 from grader.rubric import CheckFailed, Context
@@ -57,11 +57,11 @@ def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale:
     else:
         with tempfile.TemporaryDirectory(prefix="course-notebook-") as tmp:
             try:
-                code, problem = jupyter.notebook_code(notebook), ""
+                code, problem = notebook_code.notebook_code(notebook), ""
             except Exception as err:  # noqa: BLE001 - nbformat raises many kinds for a damaged file
                 code, problem = "", (f"{notebook} is not a readable notebook ({type(err).__name__}: "
                                      f"{str(err)[:200]}); save it again from Jupyter and resubmit.")
-            folder = jupyter.write_module(code, assignment.module, Path(tmp))
+            folder = notebook_code.write_module(code, assignment.module, Path(tmp))
             report = _grade_folder(assignment, checks, folder, problem=problem, **options)
         report = dataclasses.replace(report, submission=str(notebook))
     if checks and all(c.status == "timeout" for c in report.checks):
@@ -300,7 +300,7 @@ def main(*, assignment_id: str, submission=None, reference: bool = False, data_d
     A given submission (a folder, zip, notebook or lone .py, as grade-all takes them) is someone
     else's code: it is graded from a safe copy (`grade_given`), and without bubblewrap that is
     refused unless `allow_unisolated` (isolation.require_isolation)."""
-    assignment = assignments.get(assignment_id)
+    assignment = course.get(assignment_id)
     check_time_scale(time_scale)
     if reference and submission is not None:
         raise CourseError("give either --submission or --reference, not both.")

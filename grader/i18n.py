@@ -1,6 +1,7 @@
 """Student-facing text in English or Korean, without touching the sites that build it.
 
-`locales/<lang>.json` holds `phrases` (exact strings: check titles, statuses, headings) and
+A catalog is the engine's `grader/locales/<lang>.json` merged with each assignment's own
+(`solutions/<id>/locales/<lang>.json`, in a bundle `checks/<id>/locales/`). Each holds `phrases` (exact strings: check titles, statuses, headings) and
 `templates`: English message templates whose `{name}` placeholders match any text, mapped to
 the translated template. A placeholder's text is translated in turn when the catalog knows it
 (a label, a nested message) and kept as it is otherwise (code, numbers, values). A message
@@ -15,45 +16,76 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from course_lib.errors import CourseError
+from grader import course
+
 LANGS = ("en", "ko")
 LOCALES = Path(__file__).with_name("locales")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 SENTENCE_END = re.compile(r"(?<=[.?]) ")
 
 
-@lru_cache(maxsize=None)
 def _catalog(lang: str) -> tuple[dict, list]:
-    """(phrases, [(pattern, target)]) with the most specific template (most literal text) first."""
-    data = json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    """(phrases, [(pattern, target)]) of the engine and the current course's assignments, with the
+    most specific template (most literal text) first."""
+    return _merged(lang, _course_root())
+
+
+def _course_root() -> Path | None:
+    try:
+        return course.find()
+    except CourseError:  # the engine alone: its own messages
+        return None
+
+
+def catalog_files(lang: str, root: Path | None) -> list[Path]:
+    """The engine's catalog for `lang`, then each assignment's of the course in `root`, where present."""
+    files = [LOCALES / f"{lang}.json"]
+    if root is not None:
+        files += [a.locales_dir / f"{lang}.json" for a in course.open_course(root).assignments.values()]
+    return [f for f in files if f.is_file()]
+
+
+@lru_cache(maxsize=None)
+def _merged(lang: str, root: Path | None) -> tuple[dict, list]:
+    phrases, all_templates = {}, {}
+    for path in catalog_files(lang, root):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        phrases.update(data.get("phrases", {}))
+        for english, target in data.get("templates", {}).items():
+            names = PLACEHOLDER.findall(english)
+            if sorted(names) != sorted(PLACEHOLDER.findall(target)) or len(set(names)) != len(names):
+                raise ValueError(f"{path}: the placeholders of {english!r} and its translation differ")
+            all_templates[english] = target
     templates = []
-    for english, target in data["templates"].items():
+    for english, target in all_templates.items():
         names = PLACEHOLDER.findall(english)
-        if sorted(names) != sorted(PLACEHOLDER.findall(target)) or len(set(names)) != len(names):
-            raise ValueError(f"{lang}.json: the placeholders of {english!r} and its translation differ")
         parts = PLACEHOLDER.split(english)  # literal, name, literal, name, ..., literal
         pattern = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
         templates.append((len(PLACEHOLDER.sub("", english)), re.compile(pattern, re.DOTALL), target))
     templates.sort(key=lambda t: -t[0])
-    return data["phrases"], [(pattern, target) for _, pattern, target in templates]
+    return phrases, [(pattern, target) for _, pattern, target in templates]
+
+
+def translation(text: str, lang: str) -> str | None:
+    """`text` in `lang`, or None when the catalog cannot translate all of it."""
+    return text if lang == "en" else _translation(text, lang, _course_root())
 
 
 @lru_cache(maxsize=4096)
-def translation(text: str, lang: str) -> str | None:
-    """`text` in `lang`, or None when the catalog cannot translate all of it."""
-    if lang == "en":
-        return text
-    phrases, templates = _catalog(lang)
+def _translation(text: str, lang: str, root: Path | None) -> str | None:
+    phrases, templates = _merged(lang, root)
     if text in phrases:
         return phrases[text]
     for split in SENTENCE_END.finditer(text):
-        first = translation(text[:split.start()], lang)
-        rest = first is not None and translation(text[split.end():], lang)
+        first = _translation(text[:split.start()], lang, root)
+        rest = first is not None and _translation(text[split.end():], lang, root)
         if rest:
             return f"{first} {rest}"
     for pattern, target in templates:
         match = pattern.fullmatch(text)
         if match:
-            values = {k: translate(v, lang) for k, v in match.groupdict().items()}
+            values = {k: _translation(v, lang, root) or v for k, v in match.groupdict().items()}
             return PLACEHOLDER.sub(lambda m: values[m.group(1)], target)
     return None
 

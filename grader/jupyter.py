@@ -1,58 +1,24 @@
-"""Notebooks as submissions: the student's code taken from a notebook, and `check` for cells.
+"""`check` for notebook cells: in a running kernel, grade the cells as they were executed.
 
-A notebook's code is its code cells in order, less the cells that run checks (they hold
-`CHECK_MARK`) and less IPython's `%magic` and `!shell` lines. In a running kernel, `check`
-grades the cells as they were executed (IPython's input history), which is exactly the
-notebook when nbgrader executes it top to bottom. A check cell's value is its points, so
-nbgrader scores it as partial credit and no traceback is ever printed.
+The code is IPython's input history, made a module as `grader.notebook_code` makes one of a
+notebook file, which is exactly the notebook when nbgrader executes it top to bottom. A
+check cell's value is its points, so nbgrader scores it as partial credit and no traceback is
+ever printed.
 """
 from __future__ import annotations
 
 import atexit
 import contextlib
 import hashlib
-import json
 import sys
 import tempfile
 import warnings
 from pathlib import Path
 
-CHECK_MARK = "# course-check"
-
-
-def code_of_cells(sources) -> str:
-    """The module made of these code-cell sources."""
-    kept = []
-    for source in sources:
-        if CHECK_MARK in source:
-            continue
-        kept.append("\n".join(line for line in source.splitlines()
-                              if not line.lstrip().startswith(("%", "!"))))
-    return "\n\n".join(kept).strip() + "\n"
-
-
-def notebook_code(path: Path) -> str:
-    """The student's code in the notebook file at `path` (nbgrader's test cells left out).
-
-    Read as plain JSON (nbformat 4): importing nbformat costs about a second per grading.
-    """
-    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
-    if notebook.get("nbformat") != 4:
-        raise ValueError(f"nbformat {notebook.get('nbformat')} notebooks are not supported; open and "
-                         f"save it in a current Jupyter to convert it to version 4")
-    return code_of_cells(
-        "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        for cell in notebook["cells"]
-        if cell["cell_type"] == "code" and not cell.get("metadata", {}).get("nbgrader", {}).get("grade", False))
-
-
-def write_module(code: str, module: str, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{module}.py").write_text(code)
-    return folder
-
-
-# -- inside a kernel --------------------------------------------------------------------------
+from grader import course
+from grader.grade import resolve_device, run_check
+from grader.notebook_code import code_of_cells, write_module
+from grader.sandbox import Sandbox
 
 _sandboxes: dict = {}  # (assignment id, code digest) -> Sandbox, reused by the following checks
 
@@ -73,10 +39,7 @@ def check(assignment_id: str, check_id: str, data_dir=None) -> float:
 
 
 def run_one(assignment_id: str, check_id: str, code: str, data_dir=None):
-    from grader import assignments
-    from grader.grade import resolve_device, run_check
-    from grader.sandbox import Sandbox
-    assignment = assignments.get(assignment_id)
+    assignment = course.get(assignment_id)
     rubric_check = next((c for c in assignment.rubric.checks if c.id == check_id), None)
     if rubric_check is None:
         raise KeyError(f"{assignment_id} has no check {check_id}")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader import assignments, notebooks
+from grader import course, notebooks
 from grader.nbgrader_sandbox import AUTOGRADE_PREPROCESSORS
 
 CONFIG = '''\
@@ -26,6 +26,7 @@ c.Execute.timeout = {timeout}  # seconds per cell, where a kernel runs (not in a
 # Autograde never runs the submission in a kernel: our sandboxed grader takes the place of
 # nbgrader's Execute step and writes each test cell's points (grader/nbgrader_sandbox.py).
 c.Autograde.autograde_preprocessors = {autograde}
+c.SandboxedChecks.course_folder = {course_folder!r}  # the course-grader course (assignments/, solutions/)
 # c.SandboxedChecks.data_dir = "/path/to/data"   # else $COURSE_DATA_DIR
 # c.SandboxedChecks.time_scale = 2.0             # slow machines
 # c.SandboxedChecks.allow_unisolated = True      # grade without bubblewrap (docs/threat-model.md)
@@ -39,19 +40,22 @@ c.GenerateFeedback.preprocessors = [
 
 def main(*, assignment_id: str, course_dir: Path, course_id: str = "course", timeout: int = 600) -> Path:
     """Write (or refresh) the nbgrader course's config and the assignment's source notebook."""
-    assignment = assignments.get(assignment_id)
+    assignment = course.get(assignment_id)
     course_dir = Path(course_dir).resolve()
     source = course_dir / "source" / assignment.id / f"{assignment.id}.ipynb"
     source.parent.mkdir(parents=True, exist_ok=True)
     config = course_dir / "nbgrader_config.py"
     if not config.exists():
         config.write_text(CONFIG.format(course_id=course_id, root=str(course_dir), timeout=timeout,
-                                        autograde=AUTOGRADE_PREPROCESSORS))
+                                        autograde=AUTOGRADE_PREPROCESSORS, course_folder=str(assignment.course_root)))
     elif AUTOGRADE_PREPROCESSORS[0] not in config.read_text():  # a course exported before: make it safe
         with open(config, "a") as f:
             f.write(f"\n# Added by `course nbgrader export`: autograde runs no submitted cell; our sandboxed\n"
                     f"# grader scores every test cell (grader/nbgrader_sandbox.py).\n"
                     f"c.Autograde.autograde_preprocessors = {AUTOGRADE_PREPROCESSORS}\n")
+    if "SandboxedChecks.course_folder" not in config.read_text():
+        with open(config, "a") as f:
+            f.write(f"c.SandboxedChecks.course_folder = {str(assignment.course_root)!r}\n")
     nbformat.write(notebooks.build(assignment, for_nbgrader=True), str(source))
     return source
 

@@ -21,8 +21,8 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Unicode
 
-from grader import assignments
-from grader.jupyter import CHECK_MARK
+from grader import course
+from grader.notebook_code import CHECK_MARK
 from grader.sandbox import isolation
 
 
@@ -36,10 +36,13 @@ class SandboxedChecks(NbGraderPreprocessor):
 
     data_dir = Unicode("", help="Folder holding the datasets (default: $COURSE_DATA_DIR).").tag(config=True)
     time_scale = Float(1.0, help="Multiply every check's time limit.").tag(config=True)
+    course_folder = Unicode("", help="The course-grader course folder (default: $COURSE_DIR, else the "
+                                     "nearest folder holding course-grader.toml).").tag(config=True)
     allow_unisolated = Bool(False, help="Grade even without bubblewrap (docs/threat-model.md).").tag(config=True)
 
     def preprocess(self, nb, resources):
-        assignment = assignments.get(resources["nbgrader"]["assignment"])
+        graded = course.use(Path(self.course_folder)) if self.course_folder else course.current()
+        assignment = graded.get(resources["nbgrader"]["assignment"])
         isolation.require_isolation(self.allow_unisolated)
         report = self._grade(assignment, nb)
         verdicts = {grade_id(c.id): c for c in report.checks}

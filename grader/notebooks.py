@@ -1,6 +1,6 @@
 """Notebooks built from one source per assignment, so nothing is maintained twice.
 
-`notebooks/<id>.py` (jupytext percent format) holds the explanations and placeholders:
+`solutions/<id>/notebook.py` (jupytext percent format) holds the explanations and placeholders:
 ``# course: code NAME`` (a definition of the stub, or ``imports``) and
 ``# course: check ID``. From it come
 - the student notebook `assignments/<id>/<id>.ipynb`: the stub's code, the visible checks;
@@ -18,8 +18,7 @@ import jupytext
 import nbformat
 
 from course_lib.errors import CourseError
-from grader.assignments import ROOT
-from grader.jupyter import CHECK_MARK
+from grader.notebook_code import CHECK_MARK
 
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
 STUB_MARK = "`TODO(student)`"  # how the text names the student's parts: the stub's comment
@@ -27,7 +26,7 @@ NBGRADER_MARK = "`# YOUR CODE HERE`"  # what nbgrader's release puts there inste
 
 
 def source_cells(assignment):
-    path = ROOT / "notebooks" / f"{assignment.id}.py"
+    path = assignment.notebook_source
     if not path.exists():
         raise CourseError(f"{assignment.id} has no notebook source {path}; write it in jupytext's "
                           f"percent format with `# course: code NAME` and `# course: check ID` cells.")
@@ -205,7 +204,7 @@ def write_student_notebooks(assignments_, check_only: bool = False) -> list[str]
         path = student_notebook_path(assignment)
         text = render(build(assignment))
         if not path.exists() or path.read_text() != text:
-            stale.append(str(path.relative_to(ROOT)))
+            stale.append(str(path.relative_to(assignment.course_root)))
             if not check_only:
                 path.write_text(text)
     return stale

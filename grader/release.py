@@ -1,9 +1,10 @@
 """`course release`: the student bundle of one assignment, and the audit that guards it.
 
-The bundle holds the stub, the assignment's README and notebook, `course_lib`, the grading
-engine, the *visible* checks (hidden ones cut out of the rubric's source) and a recording
-of the reference's answers for them (see `grader.oracle`), so `course check` runs there
-without any reference code. Before anything is written, `audit` searches every file of the
+The bundle is a course folder of its own, holding one assignment: its `assignments/<id>/`
+(stub, README, notebook, assignment.toml), and in `checks/<id>/` the *visible* checks (hidden
+ones cut out of `rubric.py`), the probes, the translations of what they say and a recording
+of the reference's answers for them (see `grader.oracle`), with `course_lib` and the
+grading engine, so `course check` runs there without any reference code. Before anything is written, `audit` searches every file of the
 bundle for lines of the reference implementation and of the hidden checks; a leak stops
 the release and is reported by file and line.
 """
@@ -11,20 +12,29 @@ from __future__ import annotations
 
 import ast
 import concurrent.futures
+import importlib.metadata
 import json
 import multiprocessing
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import course_lib
+import grader
 from course_lib.errors import CourseError
-from grader import assignments, oracle
-from grader.assignments import ROOT
+from grader import course, oracle
+from grader.assignments import RECORDED
 
+ENGINE_DIR = Path(grader.__file__).resolve().parent  # the engine as installed, whatever the course
+LIBRARY_DIR = Path(course_lib.__file__).resolve().parent
 ENGINE = ["__init__.py", "cli.py", "grade.py", "rubric.py", "compare.py", "report.py", "writers.py",
-          "oracle.py", "inputs.py", "timing.py", "assignments.py", "release.py", "jupyter.py", "course_file.py",
-          "i18n.py", "formats", "sandbox", "schemas", "checks/__init__.py", "submission_files.py"]
+          "oracle.py", "inputs.py", "timing.py", "assignments.py", "course.py", "release.py", "jupyter.py",
+          "notebook_code.py", "course_file.py", "i18n.py", "formats", "sandbox", "schemas", "locales",
+          "submission_files.py"]
+SHIPPED_AS_IS = {"rubric.py", "probes.py", "notebook.py"}  # of solutions/<id>/: the visible rubric and
+# the probes are shipped (the rubric cut), the notebook source only fills the student notebook
 MIN_LINE = 12  # shorter lines ("return self", "else:") say nothing about a solution
 
 
@@ -37,7 +47,7 @@ class Leak:
     bundle_file: str
     line_number: int
     line: str
-    origin: str  # where the line comes from, e.g. "solutions/assignment1/linear_regression.py:12"
+    origin: str  # where the line comes from, e.g. "solutions/<id>/<module>.py:12"
 
     def __str__(self):
         return f"{self.bundle_file}:{self.line_number}: {self.line!r} (from {self.origin})"
@@ -98,21 +108,30 @@ def _significant(line: str) -> str:
     return line
 
 
+def _engine_files(suffix: str = ".py"):
+    for name in ENGINE:
+        path = ENGINE_DIR / name
+        yield from [path] if path.is_file() else sorted(
+            p for p in path.rglob(f"*{suffix}") if p.is_file() and "__pycache__" not in p.parts)
+
+
 def secret_lines(assignment) -> dict[str, str]:
-    """Significant lines of the reference and of the hidden checks -> where each comes from,
-    less those the students are given anyway (the stub, the engine, the visible checks)."""
+    """Significant lines of the reference, the mistakes, the corpus and every other file of
+    solutions/<id>/ and of the hidden checks -> where each comes from, less those the students
+    are given anyway (the stub, the engine, the visible checks, the probes)."""
     given = set()
-    shipped = [assignment.stub_dir.rglob("*.py"), (ROOT / "course_lib").rglob("*.py")]
-    shipped += [[ROOT / "grader" / name] if name.endswith(".py") else (ROOT / "grader" / name).rglob("*.py")
-                for name in ENGINE]  # the engine's own lines (boilerplate such as `except ...:`)
-    for path in (p for group in shipped for p in group):
+    shipped = [*assignment.stub_dir.rglob("*.py"), *LIBRARY_DIR.rglob("*.py"), *_engine_files()]
+    shipped += [assignment.probes_file] if assignment.probes_file else []  # the engine's own lines too
+    for path in shipped:  # (boilerplate such as `except ...:`)
         given |= {_significant(x) for x in path.read_text().splitlines()}
-    visible, hidden = split_rubric(_rubric_file(assignment).read_text())
+    visible, hidden = split_rubric(assignment.rubric_file.read_text())
     given |= {_significant(x) for x in visible.splitlines()}
     secrets = {}
     for path in sorted(assignment.solution_dir.rglob("*.py")):
+        if path.relative_to(assignment.solution_dir).as_posix() in SHIPPED_AS_IS:
+            continue
         for number, line in enumerate(path.read_text().splitlines(), 1):
-            secrets.setdefault(_significant(line), f"{path.relative_to(ROOT)}:{number}")
+            secrets.setdefault(_significant(line), f"{path.relative_to(assignment.course_root)}:{number}")
     for number, line in enumerate(hidden.splitlines(), 1):
         secrets.setdefault(_significant(line), f"hidden checks of {assignment.id}, cut line {number}")
     return {line: origin for line, origin in secrets.items() if line and line not in given}
@@ -148,48 +167,39 @@ def _candidates(line: str):
 
 # -- writing the bundle -----------------------------------------------------------------------
 
-def _rubric_file(assignment) -> Path:
-    return ROOT / "grader" / "checks" / f"{assignment.id}.py"
-
-
 def build(assignment, folder: Path) -> None:
     """Write the bundle's files into the empty `folder`."""
-    grader_dir = folder / "grader"
-    for name in ENGINE:
-        source = ROOT / "grader" / name
-        if source.is_dir():
-            shutil.copytree(source, grader_dir / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.exists():
-            (grader_dir / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, grader_dir / name)
-    shutil.copytree(ROOT / "course_lib", folder / "course_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    for source in _engine_files(""):
+        target = folder / "grader" / source.relative_to(ENGINE_DIR)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+    shutil.copytree(LIBRARY_DIR, folder / "course_lib", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(assignment.stub_dir, folder / "assignments" / assignment.id,
                     ignore=shutil.ignore_patterns("__pycache__"))
+    checks = folder / "checks" / assignment.id
+    checks.mkdir(parents=True)
     if assignment.probes_file:
-        (grader_dir / "probes").mkdir()
-        shutil.copy2(assignment.probes_file, grader_dir / "probes" / assignment.probes_file.name)
-    visible, _ = split_rubric(_rubric_file(assignment).read_text())
-    (grader_dir / "checks" / f"{assignment.id}.py").write_text(visible)
-    _write_locales(grader_dir / "locales", visible)
-    (grader_dir / "bundle.json").write_text(json.dumps({"assignments": [assignment.id]}))
-    record_visible(assignment, grader_dir / "fixtures")
-    (folder / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+        shutil.copy2(assignment.probes_file, checks / "probes.py")
+    visible, _ = split_rubric(assignment.rubric_file.read_text())
+    (checks / "rubric.py").write_text(visible)
+    _write_locales(assignment, checks / "locales", visible)
+    record_visible(assignment, checks)
+    (folder / course.MARKER).write_text(f"# A student bundle of {assignment.id}: `course check {assignment.id}` "
+                                        f"here.\nname = {json.dumps(course.open_course(assignment.course_root).name)}\n")
+    (folder / "pyproject.toml").write_text(pyproject(assignment))
     (folder / "README.md").write_text(_readme(assignment))
 
 
-def _write_locales(folder: Path, visible_rubric: str) -> None:
-    """The translation catalogs, less the titles of hidden checks and the texts of the known
-    mistakes that only hidden checks name (any assignment's)."""
-    secret = set()
-    for other in assignments.ASSIGNMENTS_ALL.values():
-        rubric = other.rubric
-        secret |= {c.title for c in rubric.checks if c.hidden}
-        secret |= {text for m in rubric.mistakes.values() if f'"{m.id}"' not in visible_rubric
-                   for text in (m.what, m.fix)}
+def _write_locales(assignment, folder: Path, visible_rubric: str) -> None:
+    """The assignment's translations, less the titles of hidden checks and the texts of the
+    known mistakes that only hidden checks name."""
+    rubric = assignment.rubric
+    secret = {c.title for c in rubric.checks if c.hidden}
+    secret |= {text for m in rubric.mistakes.values() if f'"{m.id}"' not in visible_rubric for text in (m.what, m.fix)}
     folder.mkdir(parents=True)
-    for path in sorted((ROOT / "grader" / "locales").glob("*.json")):
+    for path in sorted(assignment.locales_dir.glob("*.json")):
         catalog = json.loads(path.read_text(encoding="utf-8"))
-        catalog["phrases"] = {k: v for k, v in catalog["phrases"].items() if k not in secret}
+        catalog["phrases"] = {k: v for k, v in catalog.get("phrases", {}).items() if k not in secret}
         (folder / path.name).write_text(json.dumps(catalog, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
@@ -201,19 +211,33 @@ def record_visible(assignment, folder: Path) -> None:
     """
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
-        failed = pool.submit(_record, assignment.id, str(folder)).result()
+        failed = pool.submit(_record, str(assignment.course_root), assignment.id, str(folder)).result()
     if failed:
         raise CourseError(f"the reference of {assignment.id} fails visible checks, so their answers "
                           f"cannot be recorded; fix this first:\n  " + "\n  ".join(failed))
 
 
-def _record(assignment_id: str, folder: str) -> list[str]:
+def _record(course_root: str, assignment_id: str, folder: str) -> list[str]:
     from grader.grade import grade_submission
-    assignment = assignments.get(assignment_id)
+    assignment = course.use(Path(course_root)).get(assignment_id)
     with oracle.record({}) as store:
         report = grade_submission(assignment, assignment.solution_dir, visible_only=True, secret=None)  # fixed inputs
-    oracle.save(store, Path(folder), assignment.id)
+    oracle.save(store, Path(folder), RECORDED)
     return [f"{c.id}: {c.message}" for c in report.checks if not c.passed]
+
+
+def pyproject(assignment) -> str:
+    """The bundle's project: the engine's own requirements (as installed, extras left out) and
+    the `course` command."""
+    needs = [r for r in importlib.metadata.requires("course-grader") or [] if "extra ==" not in r]
+    listed = "".join(f"    {json.dumps(re.sub(r';.*', '', r).strip())},\n" for r in needs)
+    return ('[build-system]\nrequires = ["setuptools>=77"]\nbuild-backend = "setuptools.build_meta"\n\n'
+            f'[project]\nname = "course-grader"\nversion = "{grader.__version__}"\n'
+            f'description = {json.dumps(f"Student bundle: {assignment.title}")}\n'
+            f'requires-python = ">=3.11"\ndependencies = [\n{listed}]\n\n'
+            '[project.scripts]\ncourse = "grader.cli:cli"\n\n'
+            '[tool.setuptools.packages.find]\ninclude = ["grader*", "course_lib*"]\n\n'
+            '[tool.setuptools.package-data]\ngrader = ["schemas/*.json", "locales/*.json"]\n')
 
 
 def _readme(assignment) -> str:
@@ -228,7 +252,7 @@ def _readme(assignment) -> str:
 
 def main(*, assignment_id: str, out: Path) -> list[Path]:
     """Build the bundle in a temporary folder, audit it, and only then move it to `out`."""
-    assignment = assignments.get(assignment_id)
+    assignment = course.get(assignment_id)
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise CourseError(f"{out} exists and is not empty; choose a new folder for the release.")

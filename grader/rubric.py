@@ -58,6 +58,21 @@ class Rubric:
     def __init__(self):
         self.checks: list[Check] = []
         self.mistakes: dict[str, Mistake] = {}
+        self.assignment = None  # bound by the engine when it loads the rubric (grader.assignments)
+
+    def reference(self):
+        """The assignment's reference solution, as checks use it (`Assignment.reference`)."""
+        return self._bound().reference()
+
+    def mistaken(self):
+        """The assignment's known mistakes written out (`Assignment.mistaken`)."""
+        return self._bound().mistaken()
+
+    def _bound(self):
+        if self.assignment is None:
+            raise RuntimeError("this rubric was not loaded by the engine; load it with "
+                               "grader.course.get(ID).rubric")
+        return self.assignment
 
     def mistake(self, id: str, what: str, fix: str) -> Mistake:
         if id in self.mistakes:

@@ -5,7 +5,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from grader import assignments
+from grader import course
 from grader.batch import content_sha256
 from grader.grade import grade_submission
 from grader.selftest.mutants import Mutant, write_mutant  # noqa: F401 - for the tests
@@ -20,7 +20,7 @@ def grade(assignment_id: str, folder: Path, data_dir=None, time_scale: float = 1
     key = (assignment_id, content_sha256(Path(folder)) if Path(folder).exists() else str(folder),
            str(data_dir), time_scale, tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("COURSE_"))))
     if key not in _reports:
-        _reports[key] = grade_submission(assignments.get(assignment_id), folder, data_dir=data_dir,
+        _reports[key] = grade_submission(course.get(assignment_id), folder, data_dir=data_dir,
                                          time_scale=time_scale)
     return dataclasses.replace(_reports[key], submission=str(folder))
 
@@ -41,5 +41,11 @@ def assert_mistake(report, name: str, breaks: frozenset) -> None:
     assert all(c.status in ("failed", "error") and c.message for c in report.checks if c.id in breaks)
     diagnosed = [c for c in report.checks if c.diagnosis]
     assert {c.diagnosis for c in diagnosed} == {name}, [(c.id, c.diagnosis, c.message) for c in report.checks]
-    mistake = assignments.get(report.assignment).rubric.mistakes[name]
+    mistake = course.get(report.assignment).rubric.mistakes[name]
     assert all(c.message.endswith(mistake.text) for c in diagnosed)
+
+
+def corpus_of(assignment_id: str, *names: str):
+    """The named parts (MISTAKES, CORRECT, BROKEN, ...) of an assignment's corpus (solutions/<id>/corpus.py)."""
+    module = course.get(assignment_id).corpus()
+    return tuple(getattr(module, name) for name in names)

@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 from click.testing import CliRunner
 
-from grader import assignments
+from grader import course
 from grader.cli import cli
 from grader.grade import main as grading
 
@@ -59,7 +59,7 @@ def test_table_and_json_speak_korean_too(tmp_path, data_dir):
 
 def test_the_page_names_the_student_of_the_submission_and_shows_a_visible_picture(tmp_path, data_dir):
     kim = tmp_path / "submitted" / "kim" / "assignment1"  # nbgrader's layout: the student is kim
-    shutil.copytree(assignments.get("assignment1").solution_dir, kim)
+    shutil.copytree(course.get("assignment1").solution_dir, kim)
     out = tmp_path / "kim.html"
     result = run("--submission", str(kim), "--format", "html", "--output", str(out), "--data-dir", str(data_dir))
     assert result.exit_code == 0, result.output

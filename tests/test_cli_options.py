@@ -9,12 +9,12 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from grader import assignments
+from grader import course
 from grader.cli import cli
 from grader.gradebook import Gradebook
 from tests.test_cli import commands
 
-A1 = assignments.get("assignment1")
+A1 = course.get("assignment1")
 REFERENCE = A1.solution_dir / "linear_regression.py"
 
 

@@ -157,7 +157,7 @@ def bwrap_args(root: Path, submission: Path, probes: Path | None, worker_dir: Pa
     for device in sorted(glob.glob("/dev/nvidia*")):  # CUDA for the torch assignments
         args += ["--dev-bind", device, device]
     args += ["--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
-    readable = _python_dirs() + [worker_dir] + ([_datasets()] if datasets else []) + ([probes.parent] if probes else [])
+    readable = _python_dirs() + [worker_dir] + ([_datasets()] if datasets else []) + ([probes] if probes else [])  # the file alone, never its folder
     for folder in _ancestors(readable + [root]):
         args += ["--perms", "0755", "--dir", str(folder)]  # bwrap would copy e.g. /root's 0700
     for path in readable:

@@ -1,7 +1,7 @@
 """`course selftest`: the grader measures its own accuracy on each assignment's mutation corpus.
 
-Every known mistake of a rubric's catalogue has a mutant in `grader/selftest/<id>.py` named
-by the mistake's id. A mutant must lose points (it fails checks), be diagnosed (every
+Every known mistake of a rubric's catalogue has a mutant in the assignment's corpus
+(`solutions/<id>/corpus.py`: `MISTAKES`, `CORRECT`) named by the mistake's id. A mutant must lose points (it fails checks), be diagnosed (every
 diagnosis in its report names its mistake, and at least one does) and fail exactly the
 checks it declares; every correct variant, and the reference, must get full marks with no
 diagnosis. Instructor-only: the corpus is built from the reference solution.
@@ -9,14 +9,13 @@ diagnosis. Instructor-only: the corpus is built from the reference solution.
 from __future__ import annotations
 
 import concurrent.futures as futures
-import importlib
 import multiprocessing
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import assignments, batch
+from grader import course, task
 from grader.selftest.mutants import Mutant, write_mutant
 
 REFERENCE = "reference"
@@ -24,7 +23,7 @@ REFERENCE = "reference"
 
 def corpus(assignment_id: str) -> tuple[dict[str, Mutant], dict[str, Mutant]]:
     """(mistakes, correct variants) of an assignment, each by name."""
-    module = importlib.import_module(f"grader.selftest.{assignments.get(assignment_id).id}")
+    module = course.get(assignment_id).corpus()
     return module.MISTAKES, module.CORRECT
 
 
@@ -117,7 +116,7 @@ def run(assignment_id: str, *, data_dir=None, workers: int = 1, grade=None) -> R
     `grade(assignment_id, folder) -> report dict` replaces the grading (tests share theirs);
     otherwise `workers` processes grade in parallel, on the CPU.
     """
-    assignment = assignments.get(assignment_id)
+    assignment = course.get(assignment_id)
     mistakes, correct = corpus(assignment.id)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="course-selftest-") as tmp:
@@ -129,11 +128,11 @@ def run(assignment_id: str, *, data_dir=None, workers: int = 1, grade=None) -> R
         if grade is not None:
             reports = [grade(assignment.id, folder) for folder in folders]
         elif workers <= 1:
-            reports = [batch.grade_one(assignment.id, folder, options) for folder in folders]
+            reports = [task.grade_one(assignment.id, folder, options) for folder in folders]
         else:
             context = multiprocessing.get_context("spawn")
             with futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-                reports = list(pool.map(batch.grade_one, [assignment.id] * len(folders), folders,
+                reports = list(pool.map(task.grade_one, [assignment.id] * len(folders), folders,
                                         [options] * len(folders)))
     outcomes = tuple(outcome(name, mutant, is_mistake, report)
                      for (name, mutant, is_mistake, _), report in zip(cases, reports))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import assignments
+from grader import course
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Mutant:
 
 def write_mutant(assignment_id: str, mutant: Mutant, folder: Path) -> Path:
     """Write the mutated module (and any extra files) into `folder`; the folder."""
-    assignment = assignments.get(assignment_id)
+    assignment = course.get(assignment_id)
     source = (assignment.solution_dir / f"{assignment.module}.py").read_text()
     for old, new in mutant.edits:
         if source.count(old) != 1:

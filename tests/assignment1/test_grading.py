@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from grader import assignments
+from grader import course
 from grader.grade import grade_submission
-from tests.assignment1.corpus import BROKEN, CORRECT, MISTAKES
-from tests.support import assert_full_marks, assert_mistake, failing, grade, write_mutant
+from tests.support import assert_full_marks, assert_mistake, corpus_of, failing, grade, write_mutant
 
-A1 = assignments.get("assignment1")
+BROKEN, CORRECT, MISTAKES = corpus_of("assignment1", "BROKEN", "CORRECT", "MISTAKES")
+
+A1 = course.get("assignment1")
 HERE = Path(__file__).parent
 
 

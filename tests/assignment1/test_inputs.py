@@ -15,14 +15,15 @@ import pandas as pd
 import pytest
 
 from course_lib.datasets import load_air_quality
-from grader import assignments, inputs, oracle
+from grader import course, inputs, oracle
 from grader.grade import grade_submission, run_check
 from grader.rubric import Context
 from grader.sandbox import StudentFault
-from tests.assignment1.corpus import CORRECT, MISTAKES
-from tests.support import write_mutant
+from tests.support import corpus_of, write_mutant
 
-A1 = assignments.get("assignment1")
+CORRECT, MISTAKES = corpus_of("assignment1", "CORRECT", "MISTAKES")
+
+A1 = course.get("assignment1")
 SALTS = [tuple(int(w) for w in np.random.default_rng(seed).integers(0, 2**32, 8)) for seed in range(8)]
 
 
@@ -206,7 +207,8 @@ def test_the_same_salt_draws_the_same_inputs(data_dir):
 
 
 def test_the_end_to_end_split_is_cached_per_salt(data_dir):
-    from grader.checks.assignment1 import beijing_seed, beijing_split
+    checks = A1.checks_module
+    beijing_seed, beijing_split = checks.beijing_seed, checks.beijing_split
     seeds = []
     for salt in (None, SALTS[0], SALTS[1]):
         with inputs.drawn_with(salt):

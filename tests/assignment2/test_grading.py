@@ -3,11 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import assignments
-from tests.assignment2.corpus import CORRECT, MISTAKES, UNNAMED
-from tests.support import assert_full_marks, assert_mistake, failing, grade, write_mutant
+from grader import course
+from tests.support import assert_full_marks, assert_mistake, corpus_of, failing, grade, write_mutant
 
-A2 = assignments.get("assignment2")
+CORRECT, MISTAKES, UNNAMED = corpus_of("assignment2", "CORRECT", "MISTAKES", "UNNAMED")
+
+A2 = course.get("assignment2")
 HERE = Path(__file__).parent
 pytestmark = pytest.mark.slow  # every full grading trains two networks on MNIST
 

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from course_lib.datasets.mnist import decoded_files, load_mnist
-from grader import assignments, inputs, oracle
-from grader.checks import assignment2 as checks
+from grader import course, inputs, oracle
 
-A2 = assignments.get("assignment2")
+A2 = course.get("assignment2")
+checks = A2.checks_module
 REF = A2.reference()
 SALT_A, SALT_B = (inputs.salt_for(secret, A2.id, "0" * 64) for secret in (b"secret a", b"secret b"))
 

@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from grader import assignments
+from grader import course
 from grader.grade import _grade_folder
 from grader.timing import Measured, ReferenceClock
 from tests.support import Mutant, write_mutant
 
-A2 = assignments.get("assignment2")
+A2 = course.get("assignment2")
 TRAIN_RELU = next(c for c in A2.rubric.checks if c.id == "train.relu")
 FLOAT64 = Mutant((("dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64",
                    "X, Y = X.astype(np.float64), Y.astype(np.float64)  # the textbook's float64\n"

@@ -9,14 +9,15 @@ import torch
 from click.testing import CliRunner
 
 from course_lib.errors import CourseError
-from grader import assignments
+from grader import course
 from grader.cli import cli
 from grader.grade import environment, grade_submission, resolve_device
-from tests.assignment3.corpus import CORRECT, MISTAKES
 from tests import support
-from tests.support import assert_mistake, failing, write_mutant
+from tests.support import assert_mistake, corpus_of, failing, write_mutant
 
-A3 = assignments.get("assignment3")
+CORRECT, MISTAKES = corpus_of("assignment3", "CORRECT", "MISTAKES")
+
+A3 = course.get("assignment3")
 HERE = Path(__file__).parent
 HANDWRITTEN = HERE / "submissions" / "handwritten"
 NO_CUDA = "needs a CUDA device; torch.cuda.is_available() is False here"
@@ -95,11 +96,11 @@ def test_cuda_without_cuda_is_a_clear_error():
 
 
 def test_numpy_assignment_needs_no_torch():
-    a1 = assignments.get("assignment1")
+    a1 = course.get("assignment1")
     assert resolve_device("auto", a1) == "cpu" and "torch" not in environment(a1)
     with pytest.raises(CourseError, match="NumPy only"):
         resolve_device("cuda", a1)
-    code = ("import sys; from grader import assignments, grade; a = assignments.get('assignment1'); "
+    code = ("import sys; from grader import course, grade; a = course.get('assignment1'); "
             "grade.resolve_device('auto', a); grade.environment(a, 'cpu'); a.rubric; "
             "assert 'torch' not in sys.modules, 'assignment 1 imported torch'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])

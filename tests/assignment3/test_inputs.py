@@ -13,14 +13,15 @@ import math
 import numpy as np
 import pytest
 
-from grader import assignments, inputs, oracle
-from grader.checks import assignment3 as a3
+from grader import course, inputs, oracle
 from grader.grade import run_check
 from grader.sandbox import NotImplementedYet, StudentFault, wire
-from tests.assignment3.corpus import CORRECT, MISTAKES
-from tests.support import write_mutant
+from tests.support import corpus_of, write_mutant
 
-A3 = assignments.get("assignment3")
+CORRECT, MISTAKES = corpus_of("assignment3", "CORRECT", "MISTAKES")
+
+A3 = course.get("assignment3")
+a3 = A3.checks_module
 CHECKS = {c.id: c for c in A3.rubric.checks}
 SALTS = [inputs.salt_for(f"course secret {i}".encode(), A3.id, "0" * 64) for i in range(6)]
 

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from grader import assignments, batch
+from grader import batch, course
 from grader.gradebook import Gradebook
-from tests.assignment1.corpus import BROKEN, CORRECT, MISTAKES
-from tests.support import write_mutant
+from tests.support import corpus_of, write_mutant
 
-A1 = assignments.get("assignment1")
+BROKEN, CORRECT, MISTAKES = corpus_of("assignment1", "BROKEN", "CORRECT", "MISTAKES")
+
+A1 = course.get("assignment1")
 ROOT = Path(__file__).resolve().parents[2]
 FULL = 25.0
 

@@ -15,13 +15,15 @@ import pytest
 
 import grader
 from course_lib.errors import CourseError
-from grader import assignments, batch, cluster as dask_cluster
-from tests.assignment1.corpus import BROKEN
+from grader import batch, cluster as dask_cluster, course
 from tests.grader.test_batch import make_class
 from tests.hostile.test_bad_entries import COURSE, assert_every_bad_entry_costs_only_its_student, bad_class
+from tests.support import corpus_of
+
+BROKEN, = corpus_of("assignment1", "BROKEN")
 
 ROOT = Path(__file__).resolve().parents[2]
-A3 = assignments.get("assignment3")
+A3 = course.get("assignment3")
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +137,7 @@ def test_a_submission_whose_worker_dies_too_often_is_listed_failed_then_resumed(
     address, client = cluster
     folder, book = tmp_path / "class", tmp_path / "gb.sqlite"
     for name in ("ann", "bob", "cat"):
-        shutil.copytree(assignments.get("assignment1").solution_dir, folder / name)
+        shutil.copytree(course.get("assignment1").solution_dir, folder / name)
     (folder / "zz_loops").mkdir()
     (folder / "zz_loops" / "linear_regression.py").write_text(BROKEN["loops_at_import"][0])
     everyone = {"ann", "bob", "cat", "zz_loops"}
@@ -243,7 +245,7 @@ def test_a_worker_with_another_grader_version_is_named_with_the_fix(klass, clust
 
 def test_cli_local_cluster_without_the_datasets_names_the_worker_and_the_fix(tmp_path):
     folder = tmp_path / "class"
-    shutil.copytree(assignments.get("assignment1").solution_dir, folder / "ann")
+    shutil.copytree(course.get("assignment1").solution_dir, folder / "ann")
     env = dict(os.environ, COURSE_DATA_DIR="", COURSE_CACHE_DIR=str(tmp_path / "empty-cache"))
     result = subprocess.run([sys.executable, "-m", "grader.cli", "grade-all", "assignment1", str(folder),
                              "--cluster", "local:1", "--gradebook", str(tmp_path / "gb.sqlite")],
@@ -256,7 +258,7 @@ def test_cli_local_cluster_without_the_datasets_names_the_worker_and_the_fix(tmp
 
 def test_bad_cluster_options_and_a_missing_dask_say_what_to_do(tmp_path, monkeypatch, data_dir):
     folder = tmp_path / "class"
-    shutil.copytree(assignments.get("assignment1").solution_dir, folder / "ann")
+    shutil.copytree(course.get("assignment1").solution_dir, folder / "ann")
     with pytest.raises(CourseError, match="write local:N with N >= 1"):
         run(folder, tmp_path / "gb.sqlite", data_dir, cluster="local:two")
     with pytest.raises(CourseError, match="Give one of them"):

@@ -24,8 +24,8 @@ def test_a_single_mistake_is_preferred_to_a_combination_that_gives_the_same_resu
 
 
 def test_a_combination_of_assignment2_mistakes_translates_as_its_two_parts():
-    from grader import assignments
-    mistakes = assignments.get("assignment2").rubric.mistakes
+    from grader import course
+    mistakes = course.get("assignment2").rubric.mistakes
     pair = mistakes["cross_entropy_summed+cross_entropy_wrong_sign"]
     first, second = (mistakes[p] for p in parts(pair))
     korean = translation(pair.text, "ko")

@@ -6,10 +6,10 @@ import re
 import pytest
 
 from course_lib.errors import CourseError
-from grader import assignments, course_file
+from grader import course, course_file
 from grader.grade import grade_submission
 
-A1 = assignments.get("assignment1")
+A1 = course.get("assignment1")
 
 COURSE = """
 [assignments.assignment1]

@@ -12,16 +12,17 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from grader import assignments
+from grader import course
 from grader.formats import render
 from grader.formats.escape import markdown
 from grader.formats.gradescope import results
 from grader.formats.view import HIDDEN_NOTICE
 from grader.i18n import localized
-from tests.assignment1.corpus import MISTAKES as A1_MISTAKES
-from tests.assignment2.corpus import UNNAMED as A2_UNNAMED
-from tests.assignment3.corpus import MISTAKES as A3_MISTAKES
-from tests.support import grade, write_mutant
+from tests.support import corpus_of, grade, write_mutant
+
+A1_MISTAKES, = corpus_of("assignment1", "MISTAKES")
+A2_UNNAMED, = corpus_of("assignment2", "UNNAMED")
+A3_MISTAKES, = corpus_of("assignment3", "MISTAKES")
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "grader" / "schemas" / "gradescope.schema.json").read_text())
@@ -39,7 +40,7 @@ def graded(request, tmp_path_factory, data_dir):
     """(reference report, mistaken report) of one assignment."""
     aid = request.param
     folder = write_mutant(aid, MISTAKE[aid], tmp_path_factory.mktemp(aid) / "mistake")
-    return grade(aid, assignments.get(aid).solution_dir, data_dir), grade(aid, folder, data_dir)
+    return grade(aid, course.get(aid).solution_dir, data_dir), grade(aid, folder, data_dir)
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from grader import assignments
+from grader import course
 from grader.i18n import _catalog, localized, translate, translation
 from tests.support import grade, write_mutant
 
@@ -14,7 +14,7 @@ ENGLISH_PROSE = re.compile(r"\b(the|of|should|must|expected|found|with)\b")
 
 def submissions(aid: str, folder):
     """(folder, time scale) of the reference, the stub and every corpus submission of `aid`."""
-    assignment, corpus = assignments.get(aid), importlib.import_module(f"tests.{aid}.corpus")
+    assignment, corpus = course.get(aid), importlib.import_module(f"tests.{aid}.corpus")
     yield assignment.solution_dir, 1.0
     yield assignment.stub_dir, 1.0
     for name, mutant in {**corpus.MISTAKES, **corpus.CORRECT}.items():
@@ -35,7 +35,7 @@ def reports(request, tmp_path_factory, data_dir):
 @pytest.mark.parametrize("aid", IDS)
 def test_every_check_title_has_a_korean_translation(aid):
     phrases, _ = _catalog("ko")
-    assert [c.title for c in assignments.get(aid).rubric.checks if c.title not in phrases] == []
+    assert [c.title for c in course.get(aid).rubric.checks if c.title not in phrases] == []
 
 
 @pytest.mark.slow
@@ -76,7 +76,7 @@ def test_unknown_text_falls_back_to_english_and_english_is_unchanged():
 
 @pytest.mark.parametrize("aid", IDS)
 def test_every_known_mistake_is_named_in_korean(aid):
-    for mistake in assignments.get(aid).rubric.mistakes.values():
+    for mistake in course.get(aid).rubric.mistakes.values():
         what, fix = translation(mistake.what, "ko"), translation(mistake.fix, "ko")
         assert what and fix and what != mistake.what and fix != mistake.fix, mistake.id
         assert translation(mistake.text, "ko") == f"예상되는 실수: {what}. 고치는 법: {fix}."

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import assignments, nbgrader_export
+from grader import course as courses, nbgrader_export
 from grader.grade import grade_submission
 
 BIN = Path(sys.executable).parent
-IDS = sorted(assignments.ASSIGNMENTS)
+IDS = sorted(courses.current().assignments)
 pytestmark = pytest.mark.slow
 DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data").resolve()
 
@@ -72,7 +72,7 @@ def nbgrader_score(course: Path, assignment_id: str, student: str) -> float:
 
 def test_nbgrader_scores_equal_course_grade(course):
     assignment_id, folder, students, mistake = course
-    a = assignments.get(assignment_id)
+    a = courses.get(assignment_id)
     scores = {}
     for name, submitted in students.items():
         ours = grade_submission(a, submitted)
@@ -93,12 +93,12 @@ def test_nbgrader_export_carries_the_sandboxed_scores(course):
     rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader((folder / "grades.csv").open())
             if r["assignment"] == assignment_id}
     assert rows["patcher"] == 0 and rows["blank"] == 0
-    assert rows["reference"] == assignments.get(assignment_id).rubric.max_score
+    assert rows["reference"] == courses.get(assignment_id).rubric.max_score
 
 
 def test_feedback_shows_no_hidden_test_and_no_traceback(course):
     assignment_id, folder, students, _ = course
-    hidden = [c.id for c in assignments.get(assignment_id).rubric.checks if c.hidden]
+    hidden = [c.id for c in courses.get(assignment_id).rubric.checks if c.hidden]
     for student in ("reference", "blank", "mistaken"):
         html = (folder / "feedback" / student / assignment_id / f"{assignment_id}.html").read_text()
         assert "most recent call last" not in html and "HIDDEN TESTS" not in html

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from course_lib.errors import CourseError
-from grader import assignments, release
-from tests.support import write_mutant
+from grader import course, release
+from grader.assignments import RECORDED
+from tests.support import corpus_of, write_mutant
 
 ROOT = Path(__file__).resolve().parents[2]
-IDS = sorted(assignments.ASSIGNMENTS)
+IDS = sorted(course.current().assignments)
 
 
 @pytest.fixture(scope="module", params=IDS)
@@ -28,24 +29,28 @@ def bundle_text(folder: Path) -> str:
 
 
 def test_no_reference_line_is_in_the_bundle(bundle):
-    """Searched independently of the audit: every reference line of 20+ characters that the
-    stub does not also give must be absent from every file, as a substring."""
+    """Searched independently of the audit: every line of 20+ characters of the reference, the
+    mistakes, the corpus and the hidden checks that the stub or the visible checks do not also
+    give must be absent from every file, as a substring."""
     assignment_id, out = bundle
-    a = assignments.get(assignment_id)
+    a = course.get(assignment_id)
     text = bundle_text(out)
     stub = bundle_text(a.stub_dir)
-    for path in a.solution_dir.rglob("*.py"):
-        for line in path.read_text().splitlines():
+    visible, hidden = release.split_rubric(a.rubric_file.read_text())
+    stub += visible + "".join(path.read_text() for path in release._engine_files())  # the engine's own lines
+    secret = {path.name: path.read_text() for path in a.solution_dir.rglob("*.py") if path.name not in release.SHIPPED_AS_IS}
+    for name, source in {**secret, "hidden checks": hidden}.items():
+        for line in source.splitlines():
             line = line.strip()
             if len(line) >= 20 and line not in stub and not line.startswith(("#", "import", "from")):
-                assert line not in text, f"{path.name}: {line!r} is in the bundle"
+                assert line not in text, f"{name}: {line!r} is in the bundle"
     assert not (out / "solutions").exists()
 
 
 def test_no_hidden_check_is_in_the_bundle(bundle):
     assignment_id, out = bundle
     text = bundle_text(out)
-    hidden = [c.id for c in assignments.get(assignment_id).rubric.checks if c.hidden]
+    hidden = [c.id for c in course.get(assignment_id).rubric.checks if c.hidden]
     assert hidden, "every assignment has hidden checks"
     for check_id in hidden:
         assert f'"{check_id}"' not in text
@@ -58,7 +63,8 @@ BUNDLE_ONLY = ("import runpy, sys; sys.meta_path[:] = [f for f in sys.meta_path 
 
 
 def in_bundle(out: Path, data_dir, code: str, *args) -> subprocess.CompletedProcess:
-    env = dict(os.environ, COURSE_DATA_DIR=str(Path(data_dir).resolve()), PYTHONPATH=str(out))
+    env = {k: v for k, v in os.environ.items() if k != course.COURSE_DIR_ENV}  # the bundle is the course
+    env.update(COURSE_DATA_DIR=str(Path(data_dir).resolve()), PYTHONPATH=str(out))
     return subprocess.run([sys.executable, "-c", BUNDLE_ONLY + code, *args], cwd=out, env=env,
                           capture_output=True, text=True)
 
@@ -71,7 +77,7 @@ def course_check(out: Path, assignment_id: str, data_dir) -> subprocess.Complete
 
 def test_course_check_runs_inside_the_bundle(bundle, data_dir):
     assignment_id, out = bundle
-    a = assignments.get(assignment_id)
+    a = course.get(assignment_id)
     visible = sum(c.points for c in a.rubric.checks if not c.hidden)
     stub = course_check(out, assignment_id, data_dir)
     assert stub.returncode == 0 and f"total: 0 / {visible:g}" in stub.stdout
@@ -87,13 +93,14 @@ def test_the_bundle_runs_its_own_grader(bundle, data_dir):
     run = in_bundle(out, data_dir, modules)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() and all(path.startswith(str(out)) for path in run.stdout.split())
-    assert json.loads((out / "grader" / "bundle.json").read_text()) == {"assignments": [assignment_id]}
+    assert (out / course.MARKER).is_file() and (out / "checks" / assignment_id / "rubric.py").is_file()
+    assert [p.name for p in (out / "assignments").iterdir()] == [assignment_id]  # a course of one assignment
 
 
 def test_a_mistake_fails_the_same_visible_checks_in_the_bundle(tmp_path, data_dir):
-    from tests.assignment1.corpus import MISTAKES
     out = tmp_path / "bundle"
     release.main(assignment_id="assignment1", out=out)
+    MISTAKES, = corpus_of("assignment1", "MISTAKES")
     write_mutant("assignment1", MISTAKES["bias_column_last"], out / "assignments" / "assignment1")
     result = course_check(out, "assignment1", data_dir)
     failed = {line.split()[0] for line in result.stdout.splitlines() if " failed " in line}
@@ -101,7 +108,7 @@ def test_a_mistake_fails_the_same_visible_checks_in_the_bundle(tmp_path, data_di
 
 
 def test_the_audit_names_a_planted_leak(tmp_path):
-    a = assignments.get("assignment1")
+    a = course.get("assignment1")
     release.build(a, tmp_path)
     assert release.audit(tmp_path, a) == []
     secret = "order = np.random.default_rng(seed).permutation(len(X))"
@@ -151,11 +158,11 @@ def test_recording_reaches_the_reference_even_when_a_rubric_cached_its_answers(t
     """assignment 2 caches its gradient-check network (lru_cache); a recording made in this
     process would miss the reference calls behind it, so it is made in a fresh one."""
     from grader import oracle
-    from grader.checks import assignment2
+    assignment2 = course.get("assignment2").checks_module
     monkeypatch.setenv("COURSE_DATA_DIR", str(data_dir))
     assignment2.gradcheck_network()  # warm the cache with the real reference
-    release.record_visible(assignments.get("assignment2"), tmp_path)
-    store = oracle.load(tmp_path, "assignment2")
+    release.record_visible(course.get("assignment2"), tmp_path)
+    store = oracle.load(tmp_path, RECORDED)
     assert oracle.key("ref.init_params", (6, 5, 4), {"seed": 0}) in store  # gradcheck_network's first try
 
 
@@ -169,8 +176,8 @@ def test_the_bundle_names_a_mistake_as_the_instructor_grader_does(bundle, tmp_pa
     assignment_id, out = bundle
     name = DIAGNOSED[assignment_id]
     folder = write_mutant(assignment_id, selftest.corpus(assignment_id)[0][name], tmp_path / name)
-    script = ("import json; from grader import assignments; from grader.grade import grade_submission; "
-              "r = grade_submission(assignments.get(sys.argv[1]), sys.argv[2], visible_only=True); "
+    script = ("import json; from grader import course; from grader.grade import grade_submission; "
+              "r = grade_submission(course.get(sys.argv[1]), sys.argv[2], visible_only=True); "
               "print(json.dumps({c.id: c.diagnosis for c in r.checks}))")
     run = in_bundle(out, data_dir, script, assignment_id, str(folder))
     assert run.returncode == 0, run.stderr

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 from click.testing import CliRunner
 
-from grader import assignments, selftest
+from grader import course, selftest
 from grader.cli import cli
 from tests import support
 
@@ -15,7 +15,7 @@ IDS = ("assignment1", "assignment2", "assignment3")
 @pytest.mark.parametrize("aid", IDS)
 def test_every_catalogued_mistake_has_a_mutant_and_every_mutant_a_catalogue_entry(aid):
     mistakes, correct = selftest.corpus(aid)
-    catalogue = assignments.get(aid).rubric.mistakes
+    catalogue = course.get(aid).rubric.mistakes
     assert len(catalogue) >= 10
     assert set(mistakes) == set(catalogue)
     assert all(m.breaks for m in mistakes.values()) and not any(m.breaks for m in correct.values())
@@ -29,14 +29,14 @@ def test_the_corpus_meets_every_target(aid, data_dir):
     result = selftest.run(aid, grade=lambda a, folder: support.grade(a, folder, data_dir).to_dict())
     counts = result.counts()
     assert counts["mistakes"] == counts["lost_points"] == counts["diagnosed"] == counts["exact"] \
-        == len(assignments.get(aid).rubric.mistakes)
+        == len(course.get(aid).rubric.mistakes)
     assert counts["correct"] == counts["full_marks"] == len(selftest.corpus(aid)[1]) + 1  # + the reference
     assert result.ok, selftest.describe([result])[1]
 
 
 def test_the_stub_gets_no_diagnosis(data_dir):
     for aid in ("assignment1", "assignment3"):
-        report = support.grade(aid, assignments.get(aid).stub_dir, data_dir)
+        report = support.grade(aid, course.get(aid).stub_dir, data_dir)
         assert report.score == 0 and not any(c.diagnosis for c in report.checks)
 
 
@@ -74,14 +74,14 @@ def test_selftest_reports_a_mistake_that_lost_no_points(data_dir):
 
 
 def a_reference(aid):
-    return assignments.get(aid).solution_dir
+    return course.get(aid).solution_dir
 
 
 def test_course_selftest_prints_the_figures_and_exits_0(data_dir):
     result = CliRunner().invoke(cli, ["selftest", "assignment1", "--workers", "2", "--data-dir", str(data_dir)])
     assert result.exit_code == 0, result.output
     row = next(line for line in result.output.splitlines() if line.startswith("assignment1 "))
-    n, correct = len(assignments.get("assignment1").rubric.mistakes), len(selftest.corpus("assignment1")[1]) + 1
+    n, correct = len(course.get("assignment1").rubric.mistakes), len(selftest.corpus("assignment1")[1]) + 1
     assert row.split()[1:7] == [str(n)] * 4 + [str(correct)] * 2
     assert "every mistake lost points and was named" in result.output
 
@@ -90,7 +90,7 @@ def test_course_selftest_list_shows_each_catalogue():
     result = CliRunner().invoke(cli, ["selftest", "--list"])
     assert result.exit_code == 0
     for aid in IDS:
-        for mistake in assignments.get(aid).rubric.mistakes.values():
+        for mistake in course.get(aid).rubric.mistakes.values():
             assert f"  {mistake.id}: {mistake.what}. Fix: {mistake.fix}." in result.output
 
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from grader import assignments
+from grader import course
 
-A1 = assignments.get("assignment1")
+A1 = course.get("assignment1")
 ALL = frozenset({"*"})
 MAE = frozenset({"metrics.mae"})
 REFERENCE_MAE = "    return float(np.mean(np.abs(np.asarray(y_true) - np.asarray(y_pred))))\n"
@@ -105,7 +105,7 @@ CORPUS = {
                                               "No such file or directory", isolation=True),
     "imports_the_reference": Hostile(
         ALL, "importing linear_regression.py raised", isolation=True,
-        source="from grader.assignments import get\n_ref = get('assignment1').reference()\n"
+        source="from grader.course import get\n_ref = get('assignment1').reference()\n"
                "globals().update({k: v for k, v in vars(_ref).items() if not k.startswith('__')})\n"),
     "links_to_the_reference": Hostile(ALL, "importing linear_regression.py raised", isolation=True,
                                       build=_links_to_the_reference),
@@ -163,7 +163,7 @@ CORPUS = {
 def write(name: str, folder: Path, fill: dict[str, str]) -> Path:
     """Lay out the submission `name` in `folder`, with the placeholders of `fill` put in."""
     hostile = CORPUS[name]
-    assignment = assignments.get(hostile.assignment)
+    assignment = course.get(hostile.assignment)
     if hostile.build:
         hostile.build(folder)
         return folder

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import assignments, batch, submission_files
+from grader import batch, course, submission_files
 from grader.gradebook import Gradebook
 from tests.hostile.bombs import crc_of_zeros, deflated_zeros, zip_of_one
 
-A1 = assignments.get("assignment1")
+A1 = course.get("assignment1")
 ROOT = Path(__file__).resolve().parents[2]
 HONEST = ("ann", "cat", "dan")
 COURSE = "[assignments.assignment1]\ndue = 2000-01-01T00:00:00+00:00\nlate_penalty_per_day = 0.5\n"

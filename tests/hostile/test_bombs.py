@@ -10,12 +10,12 @@ import resource
 
 import pytest
 
-from grader import assignments
+from grader import course
 from grader.grade import grade_submission
 from tests.hostile import bombs
 from tests.support import failing
 
-A1 = assignments.get("assignment1")
+A1 = course.get("assignment1")
 MAE = {"metrics.mae"}
 CANNOT_READ = "`mae`: your code left a result the grader cannot read: "
 

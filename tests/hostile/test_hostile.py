@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import assignments
+from grader import course
 from grader.sandbox import cgroup, isolation
 from grader.sandbox.isolation import BUBBLEWRAP
 from tests.hostile.corpus import A1, ALL, CORPUS, write
@@ -100,7 +100,7 @@ def test_hostile_submission_loses_what_it_attacks(name, kind, arena, data_dir):
     report = grade(hostile.assignment, folder, data_dir, time_scale=hostile.time_scale)
     lost = {c.id for c in report.checks} if hostile.loses == ALL else hostile.loses
     assert failing(report) == lost, [(c.id, c.message) for c in report.checks if not c.passed]
-    assert len(report.checks) == len(assignments.get(hostile.assignment).rubric.checks) and report.complete
+    assert len(report.checks) == len(course.get(hostile.assignment).rubric.checks) and report.complete
     lost_checks = [c for c in report.checks if c.id in lost]
     assert all(c.points == 0 and c.message for c in lost_checks)
     assert hostile.words in lost_checks[0].message, lost_checks[0].message
@@ -110,7 +110,7 @@ def test_hostile_submission_loses_what_it_attacks(name, kind, arena, data_dir):
 @pytest.mark.parametrize("kind", KINDS, indirect=True)
 def test_the_reference_still_gets_full_marks(kind, arena, data_dir):
     report = grade("assignment1", A1.solution_dir, data_dir)
-    assert failing(report) == set() and report.score == assignments.get("assignment1").rubric.max_score
+    assert failing(report) == set() and report.score == course.get("assignment1").rubric.max_score
     assert bool(report.notes) == (kind != BUBBLEWRAP)
 
 

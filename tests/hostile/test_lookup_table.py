@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import assignments, release
+from grader import course, release
 from grader.grade import grade_submission
 
 ATTACK = '''"""Answers from the release's recording; computes nothing."""
@@ -37,7 +37,7 @@ IDS = ["assignment1", "assignment2"]  # assignment 3 compares with torch's own a
 @pytest.fixture(scope="module", params=IDS)
 def lookup_submission(request, tmp_path_factory):
     """The bundle of the assignment, and a submission made of nothing but its recording."""
-    assignment = assignments.get(request.param)
+    assignment = course.get(request.param)
     bundle = tmp_path_factory.mktemp("bundle") / assignment.id
     release.main(assignment_id=assignment.id, out=bundle)
     folder = tmp_path_factory.mktemp("lookup") / "eve"

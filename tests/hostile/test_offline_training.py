@@ -1,7 +1,7 @@
 """Parameters trained offline do not earn the training points: a `train` that ignores its data
 and returns parameters trained beforehand on MNIST passes train.relu and train.sigmoid only
 when the grading is unsalted (the fixed inputs of a student bundle); the instructor's salted
-grading trains and scores on a secret disguise of MNIST (grader/checks/assignment2.py,
+grading trains and scores on a secret disguise of MNIST (solutions/assignment2/rubric.py,
 `Disguise`), which such parameters do not fit."""
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from course_lib.datasets.mnist import load_mnist
-from grader import assignments
+from grader import course
 from grader.grade import grade_submission
 from grader.sandbox import Sandbox, isolation
 from tests.support import grade
 
-A2 = assignments.get("assignment2")
+A2 = course.get("assignment2")
 TRAINING = ("train.relu", "train.sigmoid")
 pytestmark = pytest.mark.slow  # trains two networks offline
 

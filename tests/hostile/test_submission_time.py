@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import assignments, batch
+from grader import batch, course
 from grader.cli import cli
 
-A1 = assignments.get("assignment1")
+A1 = course.get("assignment1")
 FULL = A1.rubric.max_score
 DUE = dt.datetime(2026, 12, 1, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=9)))
 COURSE = "[assignments.assignment1]\ndue = 2026-12-01T23:59:00+09:00\nlate_penalty_per_day = 0.1\n"

@@ -1,6 +1,9 @@
-"""Assignment 2's mutation corpus: one submission per known mistake of the rubric's catalogue
-(named by the mistake's id; `breaks` lists exactly the checks it must fail) and correct
-variants that must get full marks. Each is an edit of the reference solution."""
+"""Assignment 2's mutation corpus, for `course selftest` and the tests: `MISTAKES`, one
+submission per known mistake of the rubric's catalogue (named by the mistake's id; `breaks`
+lists exactly the checks it must fail); `CORRECT` variants that must get full marks, each
+an edit of the reference solution; `UNNAMED` mistakes
+the grader catches without naming them."""
+
 from grader.selftest.mutants import Mutant
 
 SOFTMAX = "    e = np.exp(z - z.max(axis=-1, keepdims=True))\n    return e / e.sum(axis=-1, keepdims=True)\n"
@@ -111,4 +114,11 @@ CORRECT = {  # the textbook stabilisations of real submissions among them
          (SOFTMAX, "    out = np.empty_like(z)\n    for i, row in enumerate(z):\n"
                    "        e = np.exp(row - row.max())\n        out[i] = e / e.sum()\n    return out\n")),
         frozenset()),
+}
+
+
+UNNAMED = {  # mistakes the grader catches without a diagnosis
+    "train_learning_rate_too_small": Mutant(
+        (("lr=0.1, activation", "lr=0.002, activation"),),
+        TRAINING),
 }

@@ -21,7 +21,6 @@ import torch
 import torch.nn.functional as F
 
 from grader import inputs
-from grader.assignments import get
 from grader.compare import as_array, as_float, describe, expect_close, expect_tuple, same
 from grader.rubric import CheckFailed, Rubric
 
@@ -29,11 +28,11 @@ rubric = Rubric()
 
 
 def ref():
-    return get("assignment3").reference()
+    return rubric.reference()
 
 
 def mistaken():
-    return get("assignment3").mistaken()
+    return rubric.mistaken()
 
 TOL = {"float32": 1e-5, "float64": 1e-10}
 TIMEOUT = 30.0  # a child that runs on CUDA first pays for creating its context

@@ -1,6 +1,9 @@
-"""Assignment 1's mutation corpus: one submission per known mistake of the rubric's catalogue
-(named by the mistake's id; `breaks` lists exactly the checks it must fail) and correct
-variants that must get full marks. Each is an edit of the reference solution."""
+"""Assignment 1's mutation corpus, for `course selftest` and the tests: `MISTAKES`, one
+submission per known mistake of the rubric's catalogue (named by the mistake's id; `breaks`
+lists exactly the checks it must fail); `CORRECT` variants that must get full marks, each
+an edit of the reference solution; `BROKEN` modules
+that every check must reject."""
+
 from grader.selftest.mutants import Mutant
 
 SOLVE = "np.linalg.pinv(Xb.T @ Xb) @ Xb.T @ np.asarray(y, dtype=float)"
@@ -77,4 +80,13 @@ CORRECT = {
     "global_seed_and_shuffle": Mutant(  # seeded by the argument, seed=0 included
         (("    order = " + ORDER, "    np.random.seed(seed)\n    order = np.arange(len(X))\n    np.random.shuffle(order)"),),
         frozenset()),
+}
+
+
+BROKEN = {  # name -> (module source, the status every check must get, words the message must hold)
+    "syntax_error": ("def mae(y_true, y_pred)\n    return 0\n", "error", "SyntaxError"),
+    "raises_at_import": ("raise ImportError('no such thing')\n", "error", "ImportError: no such thing"),
+    "sys_exit_at_import": ("import sys\nsys.exit(1)\n", "error", "sys.exit"),
+    "os_exit_at_import": ("import os\nos._exit(4)\n", "crashed", "exit code 4"),
+    "loops_at_import": ("while True:\n    pass\n", "timeout", "did not finish"),
 }

@@ -1,6 +1,8 @@
-"""Assignment 3's mutation corpus: one submission per known mistake of the rubric's catalogue
-(named by the mistake's id; `breaks` lists exactly the checks it must fail) and correct
-variants that must get full marks. Each is an edit of the reference solution."""
+"""Assignment 3's mutation corpus, for `course selftest` and the tests: `MISTAKES`, one
+submission per known mistake of the rubric's catalogue (named by the mistake's id; `breaks`
+lists exactly the checks it must fail); `CORRECT` variants that must get full marks, each
+an edit of the reference solution."""
+
 from grader.selftest.mutants import Mutant
 
 MHSA_FORWARD = frozenset({"mhsa.no_mask", "mhsa.padding_mask", "mhsa.causal_mask", "mhsa.gradients",

@@ -19,7 +19,6 @@ import pandas as pd
 
 from course_lib.datasets import load_air_quality
 from grader import inputs
-from grader.assignments import get
 from grader.compare import as_array, describe, expect_close, expect_scalar, expect_tuple
 from grader.rubric import CheckFailed, Rubric
 from grader.sandbox import StudentFault
@@ -28,11 +27,11 @@ rubric = Rubric()
 
 
 def ref():
-    return get("assignment1").reference()
+    return rubric.reference()
 
 
 def mistaken():
-    return get("assignment1").mistaken()
+    return rubric.mistaken()
 
 
 fixed_or_drawn = inputs.fixed_or_drawn
