@@ -389,6 +389,41 @@ def gradebook_feedback(path, assignment_id, out, lang, show_hidden):
                    + ", ".join(incomplete), err=True)
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--name", default=None, help="The course's name (default: the folder's).")
+@friendly
+def init(folder, name):
+    """Make FOLDER (default: the current one) a course folder: write its course-grader.toml.
+
+    Example: course init my-course
+    """
+    from grader import scaffold
+    click.echo(f"wrote {scaffold.init(folder, name)}; next: cd {folder} && course new hw1")
+
+
+@cli.command()
+@click.argument("assignment_id")
+@click.option("--module", default=None, help="The file students edit, without .py (default: the id).")
+@click.option("--title", default=None, help="The assignment's title (default: '<id>: the mean').")
+@friendly
+def new(assignment_id, module, title):
+    """Write a working skeleton of assignment ASSIGNMENT_ID into the course: a stub with one
+    function, its reference, a rubric with a visible and a hidden check, a known mistake with
+    its mutant, a notebook source and a README. It grades, releases and self-tests at once.
+
+    Example: course new hw4 --module statistics
+    """
+    from grader import scaffold
+    files = scaffold.new(assignment_id, module=module, title=title)
+    notebook = scaffold.write_notebook(assignment_id)
+    files += [notebook] if notebook else []
+    click.echo(f"{assignment_id}: {len(files)} files written" + "".join(f"\n  {f}" for f in files))
+    if notebook is None:
+        click.echo("no student notebook yet: install the instructor extra (jupytext), then run `course notebooks`.")
+    click.echo(f"next: course grade {assignment_id} --reference   (docs/writing-an-assignment.md)")
+
+
 @cli.command("list")
 @friendly
 def list_assignments():

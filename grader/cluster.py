@@ -83,6 +83,12 @@ class Needs:
     data_dir: str | None  # --data-dir (or this machine's COURSE_DATA_DIR), tried first on workers
     data_dir_given: bool  # --data-dir was given: it must exist on every worker
     allow_unisolated: bool = False  # --allow-unisolated: grade even where bubblewrap is missing
+    course_dir: str = ""  # the course folder, at the same path on every worker (a shared file system)
+
+
+def _course_of(needs: Needs):
+    """The course `needs` names, pointed at in this worker (CourseError when it is not there)."""
+    return course.use(Path(needs.course_dir)) if needs.course_dir else course.current()
 
 
 _ready: set[Needs] = set()  # what this worker process has found in order
@@ -96,11 +102,15 @@ def problems(needs: Needs) -> list[str]:
     if grader.__version__ != needs.version:
         found.append(f"it has grader {grader.__version__}, not {needs.version}; install the same version "
                      f"there: pip install 'course-grader[cluster]=={needs.version}'")
-    assignment = course.get(needs.assignment_id)
+    try:
+        assignment = _course_of(needs).get(needs.assignment_id)
+    except CourseError as err:
+        return found + [f"the course is not there ({err}); make the course folder {needs.course_dir} reachable "
+                        f"at that path on every worker (a shared file system)"]
     reference = assignment.solution_dir / f"{assignment.module}.py"
     if not reference.is_file():
-        found.append(f"the reference solution {reference} is missing there; install the course from a "
-                     f"checkout that has solutions/ (pip install -e CHECKOUT), on a file system the workers share")
+        found.append(f"the reference solution {reference} is missing there; give the workers the instructor's "
+                     f"course folder (with solutions/), at that path, on a file system they share")
     if needs.data_dir_given and not Path(needs.data_dir).is_dir():
         found.append(f"the --data-dir folder {needs.data_dir} does not exist there; make it reachable at that "
                      f"path on every worker (a shared file system), or leave --data-dir out and set "
@@ -158,7 +168,7 @@ def grade_packed(packed: Packed, options: dict, needs: Needs, gpu_requested: boo
     found = problems(needs)
     if found:
         raise CourseError(_describe(worker, needs, found))
-    assignment = course.get(needs.assignment_id)
+    assignment = _course_of(needs).get(needs.assignment_id)
     device, note = _device(assignment, gpu_requested, worker)
     with tempfile.TemporaryDirectory(prefix="course-cluster-") as tmp:
         path = packed.unpack(Path(tmp))
@@ -223,7 +233,8 @@ def completed(assignment_id: str, todo, options: dict, address: str):
     assignment = course.get(assignment_id)
     data_dir = options.get("data_dir") or os.environ.get(store.DATA_DIR_ENV) or None
     needs = Needs(grader.__version__, assignment.id, str(Path(data_dir).resolve()) if data_dir else None,
-                  options.get("data_dir") is not None, bool(options.get("allow_unisolated")))
+                  options.get("data_dir") is not None, bool(options.get("allow_unisolated")),
+                  str(assignment.course_root))
     options = dict(options, data_dir=needs.data_dir)
     gpu_local = address.startswith(LOCAL) and needs_gpu(assignment) and _cuda_here()
     with connect(address, gpu=gpu_local) as client:

@@ -27,6 +27,7 @@ from course_lib.errors import CourseError, UnknownAssignment
 from grader.assignments import Assignment
 
 MARKER = "course-grader.toml"
+generation = 0  # bumped by `refresh`: what is cached of a course's folders is from this generation
 METADATA = "assignment.toml"
 COURSE_DIR_ENV = "COURSE_DIR"
 
@@ -111,6 +112,14 @@ def using(root: Path):
             os.environ.pop(COURSE_DIR_ENV, None)
         else:
             os.environ[COURSE_DIR_ENV] = before
+
+
+def refresh() -> None:
+    """Forget what was read of every course's folders (after writing an assignment)."""
+    global generation
+    generation += 1
+    open_course.cache_clear()
+    _assignments.cache_clear()
 
 
 @lru_cache(maxsize=None)

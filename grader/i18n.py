@@ -28,7 +28,7 @@ SENTENCE_END = re.compile(r"(?<=[.?]) ")
 def _catalog(lang: str) -> tuple[dict, list]:
     """(phrases, [(pattern, target)]) of the engine and the current course's assignments, with the
     most specific template (most literal text) first."""
-    return _merged(lang, _course_root())
+    return _merged(lang, _course_root(), course.generation)
 
 
 def _course_root() -> Path | None:
@@ -47,7 +47,7 @@ def catalog_files(lang: str, root: Path | None) -> list[Path]:
 
 
 @lru_cache(maxsize=None)
-def _merged(lang: str, root: Path | None) -> tuple[dict, list]:
+def _merged(lang: str, root: Path | None, generation: int) -> tuple[dict, list]:
     phrases, all_templates = {}, {}
     for path in catalog_files(lang, root):
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -69,23 +69,23 @@ def _merged(lang: str, root: Path | None) -> tuple[dict, list]:
 
 def translation(text: str, lang: str) -> str | None:
     """`text` in `lang`, or None when the catalog cannot translate all of it."""
-    return text if lang == "en" else _translation(text, lang, _course_root())
+    return text if lang == "en" else _translation(text, lang, _course_root(), course.generation)
 
 
 @lru_cache(maxsize=4096)
-def _translation(text: str, lang: str, root: Path | None) -> str | None:
-    phrases, templates = _merged(lang, root)
+def _translation(text: str, lang: str, root: Path | None, generation: int) -> str | None:
+    phrases, templates = _merged(lang, root, generation)
     if text in phrases:
         return phrases[text]
     for split in SENTENCE_END.finditer(text):
-        first = _translation(text[:split.start()], lang, root)
-        rest = first is not None and _translation(text[split.end():], lang, root)
+        first = _translation(text[:split.start()], lang, root, generation)
+        rest = first is not None and _translation(text[split.end():], lang, root, generation)
         if rest:
             return f"{first} {rest}"
     for pattern, target in templates:
         match = pattern.fullmatch(text)
         if match:
-            values = {k: _translation(v, lang, root) or v for k, v in match.groupdict().items()}
+            values = {k: _translation(v, lang, root, generation) or v for k, v in match.groupdict().items()}
             return PLACEHOLDER.sub(lambda m: values[m.group(1)], target)
     return None
 

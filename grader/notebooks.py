@@ -163,7 +163,7 @@ def build(assignment, for_nbgrader: bool = False):
             meta = {"grade": False, "solution": False, "locked": True, "grade_id": "imports"}
         elif spot[0] == "code":
             if spot[1] not in stub.defs:
-                raise CourseError(f"notebooks/{assignment.id}.py names {spot[1]}, which the stub does not define")
+                raise CourseError(f"{assignment.notebook_source} names {spot[1]}, which the stub does not define")
             placed.add(spot[1])
             lines = _solution_of(stub, ref, spot[1]) if ref else stub.segment(stub.defs[spot[1]])
             new = nbformat.v4.new_code_cell("\n".join(lines))
@@ -171,21 +171,21 @@ def build(assignment, for_nbgrader: bool = False):
         elif spot[0] == "check":
             check = checks.pop(spot[1], None)
             if check is None:
-                raise CourseError(f"notebooks/{assignment.id}.py names check {spot[1]}, which the rubric lacks")
+                raise CourseError(f"{assignment.notebook_source} names check {spot[1]}, which the rubric lacks")
             if check.hidden and not for_nbgrader:
                 continue
             new = nbformat.v4.new_code_cell(_check_cell_source(assignment.id, check.id, check.hidden))
             meta = {"grade": True, "solution": False, "locked": True, "points": check.points,
                     "grade_id": check.id.replace(".", "_")}
         else:
-            raise CourseError(f"notebooks/{assignment.id}.py: unknown placeholder {cell.source.strip()!r}")
+            raise CourseError(f"{assignment.notebook_source}: unknown placeholder {cell.source.strip()!r}")
         if for_nbgrader:
             new.metadata["nbgrader"] = {**meta, "schema_version": 3}
         new.id = f"{assignment.id}-{len(cells)}"  # stable ids: rebuilt notebooks compare equal
         cells.append(new)
     missing = set(stub.defs) - placed
     if missing or checks:
-        raise CourseError(f"notebooks/{assignment.id}.py leaves out {sorted(missing | set(checks))}")
+        raise CourseError(f"{assignment.notebook_source} leaves out {sorted(missing | set(checks))}")
     return _new_notebook(cells)
 
 
