@@ -12,6 +12,8 @@ from grader.selftest.mutants import Mutant, write_mutant  # noqa: F401 - for the
 
 
 _reports: dict = {}
+IDS = sorted(course.current().assignments)  # the engine's tests run over whatever assignments the course has
+RULES = course.current().rules  # and check what the course requires of each (course-grader.toml [rules])
 
 
 def grade(assignment_id: str, folder: Path, data_dir=None, time_scale: float = 1.0):

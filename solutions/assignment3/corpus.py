@@ -18,6 +18,8 @@ MERGE = "return x.permute(0, 2, 1, 3).reshape(B, S, -1)"
 DROPOUT = "            probs = self.dropout(probs)\n            attended = probs @ v"
 RETURN = "return self.out(self.merge_heads(attended)), probs"
 
+NAMED_BY_FORMULA = "scale_by_d"  # its recogniser needs mistakes.py: a bundle names it from the recording
+
 MISTAKES = {
     "scale_by_d": Mutant(
         ((SCALE, "scores = (q / q.size(-1)) @ k.transpose(-2, -1)"),),

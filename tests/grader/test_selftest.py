@@ -8,18 +8,23 @@ from click.testing import CliRunner
 from grader import course, selftest
 from grader.cli import cli
 from tests import support
-
-IDS = ("assignment1", "assignment2", "assignment3")
+from tests.support import IDS, RULES
 
 
 @pytest.mark.parametrize("aid", IDS)
 def test_every_catalogued_mistake_has_a_mutant_and_every_mutant_a_catalogue_entry(aid):
     mistakes, correct = selftest.corpus(aid)
     catalogue = course.get(aid).rubric.mistakes
-    assert len(catalogue) >= 10
+    assert len(catalogue) >= RULES.min_mistakes
     assert set(mistakes) == set(catalogue)
     assert all(m.breaks for m in mistakes.values()) and not any(m.breaks for m in correct.values())
-    assert len(correct) >= 2
+    assert len(correct) >= RULES.min_correct_variants
+
+
+@pytest.mark.parametrize("aid", IDS)
+def test_each_rubric_holds_a_hidden_check_where_the_course_requires_one(aid):
+    hidden = [c.id for c in course.get(aid).rubric.checks if c.hidden]
+    assert hidden or not RULES.hidden_checks
 
 
 @pytest.mark.slow
@@ -34,10 +39,10 @@ def test_the_corpus_meets_every_target(aid, data_dir):
     assert result.ok, selftest.describe([result])[1]
 
 
-def test_the_stub_gets_no_diagnosis(data_dir):
-    for aid in ("assignment1", "assignment3"):
-        report = support.grade(aid, course.get(aid).stub_dir, data_dir)
-        assert report.score == 0 and not any(c.diagnosis for c in report.checks)
+@pytest.mark.parametrize("aid", IDS)
+def test_the_stub_gets_no_diagnosis(aid, data_dir):
+    report = support.grade(aid, course.get(aid).stub_dir, data_dir)
+    assert report.score == 0 and not any(c.diagnosis for c in report.checks)
 
 
 def without_diagnoses(report: dict) -> dict:

@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lookup_oracle  # noqa: E402 - the bundle's grader/oracle.py, next to its wire.py
 
 _recording = lookup_oracle.Replay(lookup_oracle.load(lookup_oracle.Path(os.path.dirname(
-    os.path.abspath(__file__))), "{id}"), "ref")
+    os.path.abspath(__file__))), "recorded"), "ref")
 
 
 def __getattr__(name):
@@ -43,7 +43,7 @@ def lookup_submission(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("lookup") / "eve"
     folder.mkdir()
     for suffix in (".json", ".npz"):
-        shutil.copy(bundle / "grader" / "fixtures" / f"{assignment.id}{suffix}", folder)
+        shutil.copy(bundle / "checks" / assignment.id / f"recorded{suffix}", folder)
     shutil.copy(bundle / "grader" / "sandbox" / "wire.py", folder / "wire.py")
     oracle = (bundle / "grader" / "oracle.py").read_text()
     (folder / "lookup_oracle.py").write_text(oracle.replace("from grader.sandbox import wire", "import wire"))
