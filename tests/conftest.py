@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # One course secret for the whole suite, so that every grading draws reproducible inputs
 # (grader/inputs.py); tests that need another set their own.
 os.environ.setdefault("COURSE_SECRET", "the test suite's course secret")
+# The tests grade this repository's course (the reference course), from whatever folder pytest
+# runs in; tests of another course (a bundle, a course made with `course new`) choose theirs.
+os.environ.setdefault("COURSE_DIR", str(ROOT))
 
 
 @pytest.fixture(scope="session")

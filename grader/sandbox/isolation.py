@@ -4,9 +4,9 @@
 forces one; otherwise bubblewrap when ``bwrap`` is on PATH (Linux) and can create its
 namespaces here. `Limits` are what every call's child may use. `bwrap_args` builds the
 child's view of the machine: the system read-only, the Python installation, the sandbox's
-own code, the decoded datasets, a private copy of the submission and the sandbox's call
-folders; the project
-(solutions, checks, fixtures, tests, .git), home folders, the rest of /tmp and the network
+own code, the assignment's probes file (that file alone), the decoded datasets, a private
+copy of the submission and the sandbox's call folders; the course (solutions/, the rest of
+the folder the probes are in, tests, .git), home folders, the rest of /tmp and the network
 are simply not there. See docs/threat-model.md.
 """
 from __future__ import annotations
