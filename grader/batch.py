@@ -36,6 +36,7 @@ import grader
 from course_lib.errors import CourseError
 from grader import course, course_file
 from grader.formats.escape import terminal, visible
+from grader.grade import _result, check_time_scale, environment
 from grader.gradebook import Gradebook
 from grader.report import Report
 from grader.sandbox import isolation
@@ -101,7 +102,6 @@ def _submission(student: str, found: list[tuple[Path, bool]], times) -> Submissi
 def unreadable(assignment, settings, submission: Path, problem: str) -> dict:
     """The report of a submission that cannot be graded at all, as grade.py gives one for a
     missing module: every check an "error" with `problem` (why, and the fix), 0 points."""
-    from grader.grade import _result, environment
     checks = (settings or course_file.AssignmentSettings()).checks(assignment.rubric.checks)
     return Report(assignment=assignment.id, submission=str(submission),
                   checks=tuple(_result(c, "error", problem, 0.0) for c in checks),
@@ -140,7 +140,6 @@ def main(*, assignment_id: str, submissions: Path, gradebook: Path, workers: int
     """Grade what needs grading into the gradebook; `cluster`: a Dask scheduler's address or
     local:N; `submitted_at`: the --submitted-at CSV of submission times. Without bubblewrap
     (here, or on a cluster's workers) nothing is graded unless `allow_unisolated`."""
-    from grader.grade import check_time_scale
     assignment = course.get(assignment_id)
     check_time_scale(time_scale)  # before anything is graded or recorded
     if not cluster:
