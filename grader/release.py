@@ -109,6 +109,7 @@ def _significant(line: str) -> str:
 
 
 def _engine_files(suffix: str = ".py"):
+    """The installed engine's files that a bundle ships, those ending in `suffix` ("": all)."""
     for name in ENGINE:
         path = ENGINE_DIR / name
         yield from [path] if path.is_file() else sorted(
