@@ -14,10 +14,13 @@ import concurrent.futures
 import json
 import multiprocessing
 import shutil
+import re
 import tempfile
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import grader
 from course_lib.errors import CourseError
 from grader import assignments, oracle
 from grader.assignments import ROOT
@@ -26,6 +29,8 @@ ENGINE = ["__init__.py", "cli.py", "grade.py", "rubric.py", "compare.py", "repor
           "oracle.py", "inputs.py", "assignments.py", "release.py", "jupyter.py", "course_file.py", "i18n.py", "formats",
           "sandbox", "schemas", "checks/__init__.py"]
 MIN_LINE = 12  # shorter lines ("return self", "else:") say nothing about a solution
+ENGINE_NEEDS = ("numpy", "click", "rich", "platformdirs")  # what `course check` imports besides the assignment's own
+NOTEBOOK_NEEDS = ("notebook>=7",)  # Jupyter, for the notebook and its check cells (an extra)
 
 
 class LeakError(CourseError):
@@ -173,7 +178,7 @@ def build(assignment, folder: Path) -> None:
     _write_locales(grader_dir / "locales", visible)
     (grader_dir / "bundle.json").write_text(json.dumps({"assignments": [assignment.id]}))
     record_visible(assignment, grader_dir / "fixtures")
-    (folder / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+    (folder / "pyproject.toml").write_text(pyproject(assignment))
     (folder / "README.md").write_text(_readme(assignment))
 
 
@@ -216,14 +221,52 @@ def _record(assignment_id: str, folder: str) -> list[str]:
     return [f"{c.id}: {c.message}" for c in report.checks if not c.passed]
 
 
+def requirements(assignment) -> list[str]:
+    """The course's own requirements (pyproject.toml) of what the bundle's code imports: the
+    engine's, and the packages the assignment's code runs on (pandas, torch), no others."""
+    needed = set(ENGINE_NEEDS) | set(assignment.preload)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return [r for r in project["dependencies"] if re.match(r"[A-Za-z0-9_.-]+", r).group() in needed]
+
+
+def pyproject(assignment) -> str:
+    """The bundle's project: its assignment's requirements and the `course` command, nothing of
+    the instructor's (no extras, no test settings)."""
+    listed = "".join(f"    {json.dumps(r)},\n" for r in requirements(assignment))
+    return ('[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
+            f'[project]\nname = "course-grader"\nversion = "{grader.__version__}"\n'
+            f'description = {json.dumps(f"Student bundle: {assignment.title}")}\n'
+            f'requires-python = ">=3.11"\ndependencies = [\n{listed}]\n\n'
+            f'[project.optional-dependencies]\nnotebook = {json.dumps(list(NOTEBOOK_NEEDS))}\n\n'
+            '[project.scripts]\ncourse = "grader.cli:cli"\n\n'
+            '[tool.setuptools.packages.find]\ninclude = ["grader*", "course_lib*"]\n')
+
+
+CHECKING = "Checking your work"
+
+
 def _readme(assignment) -> str:
+    """The assignment's README with the bundle's own section on checking (install step
+    included) in place of the one the README may have: each section once."""
     own = assignment.stub_dir / "README.md"
     task = own.read_text() if own.exists() else f"# {assignment.title}\n"
-    return (f"{task}\n## Checking your work\n\n"
-            f"```bash\npip install -e .\ncourse check {assignment.id}\n```\n\n"
-            f"Edit `assignments/{assignment.id}/{assignment.module}.py` (or the notebook next to it, "
-            f"saved). `course check` runs the visible checks on your working copy; the grade "
-            f"also uses hidden checks.\n")
+    task = re.sub(rf"^## {CHECKING}\n.*?(?=^## |\Z)", "", task, flags=re.S | re.M).rstrip()
+    data = "".join(f"\ncourse data fetch {name}" for name in assignment.datasets)
+    data_note = (f" The data: `course data fetch` downloads it once into your cache (or set "
+                 f"`COURSE_DATA_DIR` to a folder that has it).") if assignment.datasets else ""
+    return (f"{task}\n\n## {CHECKING}\n\n"
+            f"Once, in this folder (Python 3.11 or later):\n\n"
+            f"```bash\npython3 -m venv .venv && . .venv/bin/activate   # Windows: .venv\\Scripts\\activate\n"
+            f"pip install -e .{data}\n```\n\n"
+            f"Then, after each change:\n\n```bash\ncourse check {assignment.id}\n```\n\n"
+            f"Work in `assignments/{assignment.id}/{assignment.module}.py` or in the notebook "
+            f"`assignments/{assignment.id}/{assignment.id}.ipynb` (saved): `course check` grades the one "
+            f"you changed and says which. Changed both? Name one: `--file {assignment.module}.py` or "
+            f"`--file {assignment.id}.ipynb`. It runs the visible checks; the grade also uses hidden "
+            f"checks.{data_note}\n\n"
+            f"For the notebook, Jupyter: `pip install -e '.[notebook]'`, then "
+            f"`jupyter notebook assignments/{assignment.id}/{assignment.id}.ipynb`; its check cells "
+            f"run the same checks on the cells you have run.\n")
 
 
 def main(*, assignment_id: str, out: Path) -> list[Path]:
