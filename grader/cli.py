@@ -38,7 +38,38 @@ def friendly(command):
     return run
 
 
-@click.group()
+STUDENT_COMMANDS = ("check", "list", "data")  # all that a student bundle runs
+
+
+class CourseGroup(click.Group):
+    """The commands; in a student bundle only the student's are listed, and each of the
+    others answers in one line that it is for the instructor's copy of the course."""
+
+    def list_commands(self, ctx):
+        from grader.assignments import IN_BUNDLE
+        return [n for n in super().list_commands(ctx) if n in STUDENT_COMMANDS or not IN_BUNDLE]
+
+    def get_command(self, ctx, name):
+        from grader.assignments import ASSIGNMENTS, IN_BUNDLE
+        command = super().get_command(ctx, name)
+        if command is None or name in STUDENT_COMMANDS or not IN_BUNDLE:
+            return command
+        ids = ", ".join(ASSIGNMENTS)
+        return _refusal(name, f"`course {name}` is for the instructor's copy of the course; this student "
+                              f"bundle of {ids} runs `course check {next(iter(ASSIGNMENTS))}`, "
+                              f"`course list` and `course data`.")
+
+
+def _refusal(name: str, message: str) -> click.Command:
+    """A command that takes any arguments and only fails with `message`."""
+    def refuse(args):
+        raise click.ClickException(message)
+    return click.Command(name, callback=refuse, params=[click.Argument(["args"], nargs=-1)], add_help_option=False,
+                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+                         help=message)
+
+
+@click.group(cls=CourseGroup)
 @click.version_option(package_name="course-grader")
 def cli():
     """Autograded assignments for the deep-learning course."""
@@ -265,12 +296,13 @@ def list_assignments():
 
     Example: course list
     """
-    from grader.assignments import ASSIGNMENTS
+    from grader.assignments import ASSIGNMENTS, IN_BUNDLE
     for a in ASSIGNMENTS.values():
         rubric = a.rubric
         hidden = sum(c.hidden for c in rubric.checks)
-        click.echo(f"{a.id}  {rubric.max_score:g} points  {len(rubric.checks)} checks "
-                   f"({hidden} hidden)  {a.title}")
+        counted = (f"{len(rubric.checks)} visible checks (the grade adds hidden ones)" if IN_BUNDLE
+                   else f"{len(rubric.checks)} checks ({hidden} hidden)")
+        click.echo(f"{a.id}  {rubric.max_score:g} points  {counted}  {a.title}")
 
 
 @cli.command()

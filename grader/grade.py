@@ -230,6 +230,9 @@ def main(*, assignment_id: str, submission=None, reference: bool = False, data_d
     assignment = assignments.get(assignment_id)
     if reference and submission is not None:
         raise CourseError("give either --submission or --reference, not both.")
+    if reference and not (assignment.solution_dir / f"{assignment.module}.py").is_file():
+        raise CourseError(f"there is no reference solution of {assignment.id} here ({assignment.solution_dir}); "
+                          f"--reference is for the instructor's copy of the course.")
     if submission is not None:
         isolation.require_isolation(allow_unisolated)
     folder = assignment.solution_dir if reference else Path(submission or assignment.stub_dir)

@@ -256,3 +256,40 @@ def test_the_bundle_readme_has_each_section_once_with_the_install_step(bundle):
     assert len(headings) == len(set(headings)), headings
     assert "pip install -e ." in readme and f"course check {assignment_id}" in readme
     assert readme.count("pip install -e .\n") == 1
+
+
+# -- the instructor's commands inside a bundle --------------------------------------------------
+
+def course_in_bundle(out: Path, data_dir, *args) -> subprocess.CompletedProcess:
+    return in_bundle(out, data_dir, "runpy.run_module('grader.cli', run_name='__main__')", *args)
+
+
+def test_the_bundle_lists_only_the_students_commands(bundle, data_dir):
+    _, out = bundle
+    listed = course_in_bundle(out, data_dir, "--help")
+    assert listed.returncode == 0, listed.stderr
+    commands = listed.stdout.split("Commands:")[1].split()
+    assert [word for word in commands if word in ("check", "data", "list", "grade", "release", "notebooks",
+                                                  "nbgrader", "grade-all", "gradebook", "selftest")] \
+        == ["check", "data", "list"]
+
+
+@pytest.mark.parametrize("args", [("release", "{id}", "--out", "x"), ("notebooks",), ("notebooks", "--check"),
+                                  ("nbgrader", "export", "{id}", "--course-dir", "x"), ("grade-all", "{id}", "."),
+                                  ("grade", "{id}", "--reference"), ("grade", "{id}"), ("selftest",),
+                                  ("gradebook", "export"), ("release", "--help")])
+def test_an_instructor_command_in_the_bundle_says_whose_it_is(bundle, data_dir, args):
+    assignment_id, out = bundle
+    run = course_in_bundle(out, data_dir, *(a.format(id=assignment_id) for a in args))
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.strip().splitlines() == [
+        f"Error: `course {args[0]}` is for the instructor's copy of the course; this student bundle of "
+        f"{assignment_id} runs `course check {assignment_id}`, `course list` and `course data`."]
+    assert not (out / "x").exists()
+
+
+def test_course_list_in_the_bundle_counts_visible_checks(bundle, data_dir):
+    assignment_id, out = bundle
+    listed = course_in_bundle(out, data_dir, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "visible checks (the grade adds hidden ones)" in listed.stdout and "0 hidden" not in listed.stdout
