@@ -20,6 +20,10 @@ COURSE_FILE = click.option(
 DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                         help="Folder holding the datasets (else $COURSE_DATA_DIR, else the user cache).")
 
+FILE = click.option("--file", "file", metavar="NAME", default=None,
+                    help="Grade this file of the folder: the module (e.g. linear_regression.py) or the notebook "
+                         "(assignment1.ipynb). Default: the one changed from the stub.")
+
 
 ALLOW_UNISOLATED = click.option(
     "--allow-unisolated", is_flag=True,
@@ -99,11 +103,12 @@ def cli():
                    "LMS) holding the submission's student id (its folder or file name; the student folder in "
                    "nbgrader's layout). Default: nbgrader's timestamp.txt in nbgrader's submitted/<student>/<id>/ "
                    "layout; times inside a submission are the student's own and never used.")
+@FILE
 @COURSE_FILE
 @DATA_DIR
 @friendly
 def grade(assignment_id, submission, reference, fmt, lang, show_hidden, output, time_scale, device, allow_unisolated,
-          submitted_at, course_file_path, data_dir):
+          submitted_at, file, course_file_path, data_dir):
     """Grade a submission of ASSIGNMENT_ID and print or write its report.
 
     Exit status: 0 when graded, 1 on a usage problem, 3 when the grader itself failed on a
@@ -115,7 +120,7 @@ def grade(assignment_id, submission, reference, fmt, lang, show_hidden, output, 
     report = grading.main(assignment_id=assignment_id, submission=submission, reference=reference,
                           data_dir=data_dir, time_scale=time_scale, device=device,
                           course_file_path=course_file_path, allow_unisolated=allow_unisolated,
-                          submitted_at=submitted_at)
+                          submitted_at=submitted_at, file=file)
     _emit(report, fmt, output, lang, show_hidden)
     if not report.complete:
         sys.exit(3)
@@ -145,16 +150,19 @@ def _emit(report, fmt, output, lang="en", show_hidden=False):
               help="Folder holding your module (default: the assignment's own folder).")
 @click.option("--time-scale", type=float, default=1.0, show_default=True,
               help="Multiply every check's time limit (slow machines: 2).")
+@FILE
 @DATA_DIR
 @friendly
-def check(assignment_id, submission, time_scale, data_dir):
+def check(assignment_id, submission, time_scale, file, data_dir):
     """Run the visible checks on your working copy (students; works in a released bundle).
+
+    It grades the module or the notebook, whichever you changed, and says which.
 
     Example: course check assignment1
     """
     from grader import grade as grading, writers
     report = grading.main(assignment_id=assignment_id, submission=submission, data_dir=data_dir,
-                          time_scale=time_scale, visible_only=True)
+                          time_scale=time_scale, visible_only=True, file=file)
     writers.table(report)
     click.echo("These are the visible checks only; your grade also includes hidden ones.")
 

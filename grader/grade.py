@@ -15,7 +15,7 @@ import numpy as np
 
 import grader
 from course_lib.errors import CourseError
-from grader import assignments, course_file, inputs, jupyter
+from grader import assignments, course_file, inputs, jupyter, worked_file
 from grader.course_file import AssignmentSettings
 from grader.report import Adjustment, CheckResult, Report
 from grader.rubric import CheckFailed, Context
@@ -29,7 +29,8 @@ COURSE_SECRET = "course"  # grade_submission's default: the course secret where 
 
 def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale: float = 1.0,
                      visible_only: bool = False, device: str = "auto", settings=None,
-                     submitted_at=None, secret: bytes | str | None = COURSE_SECRET) -> Report:
+                     submitted_at=None, secret: bytes | str | None = COURSE_SECRET,
+                     file: str | None = None, ask: bool = False) -> Report:
     """Grade a submission: a folder with the module, a notebook, or a folder with a notebook.
 
     `settings` (a course_file.AssignmentSettings) overrides points and visibility and sets the
@@ -38,6 +39,8 @@ def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale:
     `submission` is in nbgrader's layout, never a time the student's own files give (see course_file).
     `secret` salts every check's inputs (`grader.inputs`): by default the course secret on the
     instructor's side and none in a student bundle; None draws the fixed inputs a release records.
+    A folder with both the module and the notebook: the one the student changed, or `file`
+    (`grader.worked_file`; `ask`: a CourseError where that is not clear).
     """
     settings = settings or AssignmentSettings()
     checks = [c for c in settings.checks(assignment.rubric.checks) if not (visible_only and c.hidden)]
@@ -45,22 +48,33 @@ def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale:
         secret = assignment.course_secret()
     options = dict(data_dir=data_dir, time_scale=time_scale, device=device, secret=secret)
     submission = Path(submission)
-    notebook = _notebook_of(assignment, submission)
-    if notebook is None:
+    chosen = worked_file.choose(assignment, submission, named=file, ask=ask)
+    if chosen.notebook is None:
         report = _grade_folder(assignment, checks, submission, **options)
     else:
-        with tempfile.TemporaryDirectory(prefix="course-notebook-") as tmp:
-            try:
-                code, problem = jupyter.notebook_code(notebook), ""
-            except Exception as err:  # noqa: BLE001 - nbformat raises many kinds for a damaged file
-                code, problem = "", (f"{notebook} is not a readable notebook ({type(err).__name__}: "
-                                     f"{str(err)[:200]}); save it again from Jupyter and resubmit.")
-            folder = jupyter.write_module(code, assignment.module, Path(tmp))
-            report = _grade_folder(assignment, checks, folder, problem=problem, **options)
-        report = dataclasses.replace(report, submission=str(notebook))
+        report = _grade_notebook(assignment, checks, chosen.notebook, **options)
+    if chosen.note:
+        report = dataclasses.replace(report, notes=(chosen.note, *report.notes))
     if settings.due is not None and submission.exists():
         report = _with_late_penalty(report, settings, course_file.time_of(submission, assignment.id, submitted_at))
     return report
+
+
+def _grade_notebook(assignment, checks, notebook: Path, **options) -> Report:
+    """Grade the code of `notebook`; its messages speak of the notebook's cells."""
+    with tempfile.TemporaryDirectory(prefix="course-notebook-") as tmp:
+        try:
+            code, problem = jupyter.notebook_module(notebook), ""
+        except Exception as err:  # noqa: BLE001 - a damaged file fails in many ways
+            code, problem = None, (f"{notebook} is not a readable notebook ({type(err).__name__}: "
+                                   f"{str(err)[:200]}); save it again from Jupyter and resubmit.")
+        folder = jupyter.write_module(code.code if code else "", assignment.module, Path(tmp))
+        report = _grade_folder(assignment, checks, folder, problem=problem, **options)
+    if code is not None:
+        place = lambda text: code.in_cells(text, assignment.module)  # noqa: E731
+        report = dataclasses.replace(report, notes=tuple(place(n) for n in report.notes), checks=tuple(
+            dataclasses.replace(c, message=place(c.message)) for c in report.checks))
+    return dataclasses.replace(report, submission=str(notebook))
 
 
 def _with_late_penalty(report: Report, settings, submitted: course_file.SubmissionTime) -> Report:
@@ -75,17 +89,6 @@ def _with_late_penalty(report: Report, settings, submitted: course_file.Submissi
     reason = f"submitted {days} day(s) after the deadline {settings.due.isoformat()}: -{fraction:.0%}"
     return dataclasses.replace(report, submitted_at=stamp,
                                adjustments=(Adjustment(reason, -fraction * report.checks_score),))
-
-
-def _notebook_of(assignment, submission: Path) -> Path | None:
-    """The notebook to grade: `submission` itself, or `<id>.ipynb` in a folder that has no module
-    (e.g. nbgrader's submitted/<student>/<id>/)."""
-    if submission.suffix == ".ipynb" and submission.is_file():
-        return submission
-    if submission.is_dir() and not (submission / f"{assignment.module}.py").exists():
-        candidates = [submission / f"{assignment.id}.ipynb"] + sorted(submission.glob("*.ipynb"))
-        return next((c for c in candidates if c.is_file()), None)
-    return None
 
 
 def _grade_folder(assignment, checks, submission: Path, *, data_dir=None, time_scale: float = 1.0,
@@ -221,9 +224,12 @@ def resolve_device(device: str, assignment) -> str:
 
 def main(*, assignment_id: str, submission=None, reference: bool = False, data_dir=None,
          time_scale: float = 1.0, visible_only: bool = False, device: str = "auto",
-         course_file_path: Path | None = None, allow_unisolated: bool = False, submitted_at=None) -> Report:
+         course_file_path: Path | None = None, allow_unisolated: bool = False, submitted_at=None,
+         file: str | None = None) -> Report:
     """Grade the student's working copy (default), a given folder, or the reference solution;
     `submitted_at`: --submitted-at's ISO time or CSV file (course_file.time_of), read before grading.
+    `file`: the module or the notebook of the folder (else the one changed from the stub; for the
+    student's own checks and working copy, a CourseError when both were).
 
     A given folder is someone else's code: without bubblewrap that is refused unless
     `allow_unisolated` (isolation.require_isolation)."""
@@ -239,4 +245,5 @@ def main(*, assignment_id: str, submission=None, reference: bool = False, data_d
     given = course_file.time_of(folder, assignment.id, submitted_at) if submitted_at is not None else None
     return grade_submission(assignment, folder, data_dir=data_dir, time_scale=time_scale,
                             visible_only=visible_only, device=device, submitted_at=given,
-                            settings=course_file.load(course_file_path).get(assignment.id))
+                            settings=course_file.load(course_file_path).get(assignment.id),
+                            file=file, ask=visible_only or submission is None)

@@ -26,8 +26,8 @@ from grader import assignments, oracle
 from grader.assignments import ROOT
 
 ENGINE = ["__init__.py", "cli.py", "grade.py", "rubric.py", "compare.py", "report.py", "writers.py",
-          "oracle.py", "inputs.py", "assignments.py", "release.py", "jupyter.py", "course_file.py", "i18n.py", "formats",
-          "sandbox", "schemas", "checks/__init__.py"]
+          "oracle.py", "inputs.py", "assignments.py", "release.py", "jupyter.py", "worked_file.py",
+          "course_file.py", "i18n.py", "formats", "sandbox", "schemas", "checks/__init__.py"]
 MIN_LINE = 12  # shorter lines ("return self", "else:") say nothing about a solution
 ENGINE_NEEDS = ("numpy", "click", "rich", "platformdirs")  # what `course check` imports besides the assignment's own
 NOTEBOOK_NEEDS = ("notebook>=7",)  # Jupyter, for the notebook and its check cells (an extra)

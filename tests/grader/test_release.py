@@ -293,3 +293,13 @@ def test_course_list_in_the_bundle_counts_visible_checks(bundle, data_dir):
     listed = course_in_bundle(out, data_dir, "list")
     assert listed.returncode == 0, listed.stderr
     assert "visible checks (the grade adds hidden ones)" in listed.stdout and "0 hidden" not in listed.stdout
+
+
+def test_course_check_in_the_bundle_grades_the_notebook_the_student_worked_in(tmp_path, data_dir):
+    from tests.grader.test_notebooks import filled_notebook
+    out = tmp_path / "bundle"
+    release.main(assignment_id="assignment1", out=out)
+    filled_notebook(assignments.get("assignment1"), out / "assignments" / "assignment1" / "assignment1.ipynb")
+    result = course_check(out, "assignment1", data_dir)
+    assert result.returncode == 0 and "total: 19 / 19" in result.stdout, result.stdout + result.stderr
+    assert "graded assignment1.ipynb, the notebook you changed" in " ".join(result.stdout.split())
