@@ -16,6 +16,7 @@ import multiprocessing
 import shutil
 import re
 import tempfile
+import textwrap
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,6 +244,34 @@ def pyproject(assignment) -> str:
 
 
 CHECKING = "Checking your work"
+CHECKING_TEXT = """\
+## Checking your work
+
+Once, in this folder (Python 3.11 or later):
+
+```bash
+python3 -m venv .venv && . .venv/bin/activate   # Windows: .venv\\Scripts\\activate
+pip install -e .{fetch}
+```
+
+Then, after each change (in a new terminal, activate `.venv` again first):
+
+```bash
+course check {id}
+```
+
+Work in `assignments/{id}/{module}.py` or in the notebook `assignments/{id}/{id}.ipynb`
+(saved): `course check` grades the one you changed from the stub and says which. Changed
+both? Name one: `course check {id} --file {id}.ipynb` (or `--file {module}.py`). It runs the
+visible checks; the grade also uses hidden checks.{extra}
+
+For the notebook, Jupyter: `pip install -e '.[notebook]'`, then `jupyter notebook
+assignments/{id}/{id}.ipynb`; its check cells run the same checks on the cells you have run.
+"""
+DATA_NOTE = """ `course data fetch` downloads the data once into your cache (or set
+`COURSE_DATA_DIR` to a folder that has it)."""
+TORCH_NOTE = """ pip installs PyTorch's default build (on Linux, the CUDA one, several GB);
+for the CPU-only build, install `torch` first as pytorch.org describes."""
 
 
 def _readme(assignment) -> str:
@@ -251,22 +280,12 @@ def _readme(assignment) -> str:
     own = assignment.stub_dir / "README.md"
     task = own.read_text() if own.exists() else f"# {assignment.title}\n"
     task = re.sub(rf"^## {CHECKING}\n.*?(?=^## |\Z)", "", task, flags=re.S | re.M).rstrip()
-    data = "".join(f"\ncourse data fetch {name}" for name in assignment.datasets)
-    data_note = (f" The data: `course data fetch` downloads it once into your cache (or set "
-                 f"`COURSE_DATA_DIR` to a folder that has it).") if assignment.datasets else ""
-    return (f"{task}\n\n## {CHECKING}\n\n"
-            f"Once, in this folder (Python 3.11 or later):\n\n"
-            f"```bash\npython3 -m venv .venv && . .venv/bin/activate   # Windows: .venv\\Scripts\\activate\n"
-            f"pip install -e .{data}\n```\n\n"
-            f"Then, after each change:\n\n```bash\ncourse check {assignment.id}\n```\n\n"
-            f"Work in `assignments/{assignment.id}/{assignment.module}.py` or in the notebook "
-            f"`assignments/{assignment.id}/{assignment.id}.ipynb` (saved): `course check` grades the one "
-            f"you changed and says which. Changed both? Name one: `--file {assignment.module}.py` or "
-            f"`--file {assignment.id}.ipynb`. It runs the visible checks; the grade also uses hidden "
-            f"checks.{data_note}\n\n"
-            f"For the notebook, Jupyter: `pip install -e '.[notebook]'`, then "
-            f"`jupyter notebook assignments/{assignment.id}/{assignment.id}.ipynb`; its check cells "
-            f"run the same checks on the cells you have run.\n")
+    extra = (DATA_NOTE if assignment.datasets else "") + (TORCH_NOTE if "torch" in assignment.preload else "")
+    fetch = "".join(f"\ncourse data fetch {name}" for name in assignment.datasets)
+    section = CHECKING_TEXT.format(id=assignment.id, module=assignment.module, fetch=fetch, extra=extra)
+    return task + "\n\n" + "\n\n".join(
+        block if "```" in block else textwrap.fill(" ".join(block.split()), 92, break_on_hyphens=False)
+        for block in section.split("\n\n"))
 
 
 def main(*, assignment_id: str, out: Path) -> list[Path]:
