@@ -71,7 +71,8 @@ def _grade_notebook(assignment, checks, notebook: Path, **options) -> Report:
         folder = jupyter.write_module(code.code if code else "", assignment.module, Path(tmp))
         report = _grade_folder(assignment, checks, folder, problem=problem, **options)
     if code is not None:
-        place = lambda text: code.in_cells(text, assignment.module)  # noqa: E731
+        def place(text):
+            return code.in_cells(text, assignment.module)
         report = dataclasses.replace(report, notes=tuple(place(n) for n in report.notes), checks=tuple(
             dataclasses.replace(c, message=place(c.message)) for c in report.checks))
     return dataclasses.replace(report, submission=str(notebook))
@@ -246,4 +247,4 @@ def main(*, assignment_id: str, submission=None, reference: bool = False, data_d
     return grade_submission(assignment, folder, data_dir=data_dir, time_scale=time_scale,
                             visible_only=visible_only, device=device, submitted_at=given,
                             settings=course_file.load(course_file_path).get(assignment.id),
-                            file=file, ask=visible_only or submission is None)
+                            file=file, ask=visible_only or (submission is None and not reference))
