@@ -10,7 +10,8 @@ one's definitions), so the file the student changed shows by its content, never 
 - otherwise the module; but where both differ, each in its own way (or the record is gone), a
   student's own working copy is not guessed at (`ask`): a CourseError names both and `--file`.
 
-Where both are there, the note says which was graded and why.
+Where both are there, the note says which was graded and why. The record is the student's to
+change, like both files: it decides only which of their own two files is graded, never a score.
 """
 from __future__ import annotations
 
