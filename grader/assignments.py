@@ -97,7 +97,8 @@ ASSIGNMENTS = {a.id: a for a in (
 
 ASSIGNMENTS_ALL = ASSIGNMENTS  # the course's, even in a bundle that keeps one
 _BUNDLE = Path(__file__).parent / "bundle.json"
-if _BUNDLE.exists():  # a student bundle holds one assignment
+IN_BUNDLE = _BUNDLE.exists()  # a student bundle (`course release`), not the instructor's copy
+if IN_BUNDLE:  # a student bundle holds one assignment
     ASSIGNMENTS = {k: ASSIGNMENTS[k] for k in json.loads(_BUNDLE.read_text())["assignments"]}
 
 

@@ -14,18 +14,24 @@ import concurrent.futures
 import json
 import multiprocessing
 import shutil
+import re
 import tempfile
+import textwrap
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import grader
 from course_lib.errors import CourseError
 from grader import assignments, oracle
 from grader.assignments import ROOT
 
 ENGINE = ["__init__.py", "cli.py", "grade.py", "rubric.py", "compare.py", "report.py", "writers.py",
-          "oracle.py", "inputs.py", "timing.py", "assignments.py", "release.py", "jupyter.py", "course_file.py",
-          "i18n.py", "formats", "sandbox", "schemas", "checks/__init__.py", "submission_files.py"]
+          "oracle.py", "inputs.py", "timing.py", "assignments.py", "release.py", "jupyter.py", "worked_file.py",
+          "course_file.py", "i18n.py", "formats", "sandbox", "schemas", "checks/__init__.py", "submission_files.py"]
 MIN_LINE = 12  # shorter lines ("return self", "else:") say nothing about a solution
+ENGINE_NEEDS = ("numpy", "click", "rich", "platformdirs")  # what `course check` imports besides the assignment's own
+NOTEBOOK_NEEDS = ("notebook>=7",)  # Jupyter, for the notebook and its check cells (an extra)
 
 
 class LeakError(CourseError):
@@ -173,7 +179,7 @@ def build(assignment, folder: Path) -> None:
     _write_locales(grader_dir / "locales", visible)
     (grader_dir / "bundle.json").write_text(json.dumps({"assignments": [assignment.id]}))
     record_visible(assignment, grader_dir / "fixtures")
-    (folder / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+    (folder / "pyproject.toml").write_text(pyproject(assignment))
     (folder / "README.md").write_text(_readme(assignment))
 
 
@@ -216,14 +222,71 @@ def _record(assignment_id: str, folder: str) -> list[str]:
     return [f"{c.id}: {c.message}" for c in report.checks if not c.passed]
 
 
+def requirements(assignment) -> list[str]:
+    """The course's own requirements (pyproject.toml) of what the bundle's code imports: the
+    engine's, and the packages the assignment's code runs on (pandas, torch), no others."""
+    needed = set(ENGINE_NEEDS) | set(assignment.preload)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return [r for r in project["dependencies"] if re.match(r"[A-Za-z0-9_.-]+", r).group() in needed]
+
+
+def pyproject(assignment) -> str:
+    """The bundle's project: its assignment's requirements and the `course` command, nothing of
+    the instructor's (no extras, no test settings)."""
+    listed = "".join(f"    {json.dumps(r)},\n" for r in requirements(assignment))
+    return ('[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
+            f'[project]\nname = "course-grader"\nversion = "{grader.__version__}"\n'
+            f'description = {json.dumps(f"Student bundle: {assignment.title}")}\n'
+            f'requires-python = ">=3.11"\ndependencies = [\n{listed}]\n\n'
+            f'[project.optional-dependencies]\nnotebook = {json.dumps(list(NOTEBOOK_NEEDS))}\n\n'
+            '[project.scripts]\ncourse = "grader.cli:cli"\n\n'
+            '[tool.setuptools.packages.find]\ninclude = ["grader*", "course_lib*"]\n')
+
+
+CHECKING = "Checking your work"
+CHECKING_TEXT = """\
+## Checking your work
+
+Once, in this folder (Python 3.11 or later):
+
+```bash
+python3 -m venv .venv && . .venv/bin/activate   # Windows: .venv\\Scripts\\activate
+pip install -e .{fetch}
+```
+
+Then, after each change (in a new terminal, activate `.venv` again first):
+
+```bash
+course check {id}
+```
+
+Work in `assignments/{id}/{module}.py` or in the notebook `assignments/{id}/{id}.ipynb`
+(saved): `course check` grades the one you changed from the stub and says which. Changed
+both? Name one: `course check {id} --file {id}.ipynb` (or `--file {module}.py`). It runs the
+visible checks; the grade also uses hidden checks. `course check {id} --lang ko` says it all in
+Korean.{extra}
+
+For the notebook, Jupyter: `pip install -e '.[notebook]'`, then `jupyter notebook
+assignments/{id}/{id}.ipynb`; its check cells run the same checks on the cells you have run.
+"""
+DATA_NOTE = """ `course data fetch` downloads the data once into your cache (or set
+`COURSE_DATA_DIR` to a folder that has it)."""
+TORCH_NOTE = """ pip installs PyTorch's default build (on Linux, the CUDA one, several GB);
+for the CPU-only build, install `torch` first as pytorch.org describes."""
+
+
 def _readme(assignment) -> str:
+    """The assignment's README with the bundle's own section on checking (install step
+    included) in place of the one the README may have: each section once."""
     own = assignment.stub_dir / "README.md"
     task = own.read_text() if own.exists() else f"# {assignment.title}\n"
-    return (f"{task}\n## Checking your work\n\n"
-            f"```bash\npip install -e .\ncourse check {assignment.id}\n```\n\n"
-            f"Edit `assignments/{assignment.id}/{assignment.module}.py` (or the notebook next to it, "
-            f"saved). `course check` runs the visible checks on your working copy; the grade "
-            f"also uses hidden checks. `course check {assignment.id} --lang ko` says it all in Korean.\n")
+    task = re.sub(rf"^## {CHECKING}\n.*?(?=^## |\Z)", "", task, flags=re.S | re.M).rstrip()
+    extra = (DATA_NOTE if assignment.datasets else "") + (TORCH_NOTE if "torch" in assignment.preload else "")
+    fetch = "".join(f"\ncourse data fetch {name}" for name in assignment.datasets)
+    section = CHECKING_TEXT.format(id=assignment.id, module=assignment.module, fetch=fetch, extra=extra)
+    return task + "\n\n" + "\n\n".join(
+        block if "```" in block else textwrap.fill(" ".join(block.split()), 92, break_on_hyphens=False)
+        for block in section.split("\n\n"))
 
 
 def main(*, assignment_id: str, out: Path) -> list[Path]:
