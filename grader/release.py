@@ -286,7 +286,7 @@ def _readme(assignment) -> str:
     section = CHECKING_TEXT.format(id=assignment.id, module=assignment.module, fetch=fetch, extra=extra)
     return task + "\n\n" + "\n\n".join(
         block if "```" in block else textwrap.fill(" ".join(block.split()), 92, break_on_hyphens=False)
-        for block in section.split("\n\n"))
+        for block in section.split("\n\n")) + "\n"
 
 
 def main(*, assignment_id: str, out: Path) -> list[Path]:
