@@ -22,6 +22,10 @@ COURSE_FILE = click.option(
 DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                         help="Folder holding the datasets (else $COURSE_DATA_DIR, else the user cache).")
 
+FILE = click.option("--file", "file", metavar="NAME", default=None,
+                    help="Grade this file of the folder: the module (e.g. mean.py) or the notebook "
+                         "(hw1.ipynb). Default: the one changed from the stub.")
+
 
 TIME_SCALE = click.option("--time-scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
                           help="Multiply every check's time limit, a number above 0 (slow machines: 2).")
@@ -73,8 +77,13 @@ def _usage_exits_1():
         raise
 
 
+STUDENT_COMMANDS = ("check", "list", "data")  # all that a student bundle runs
+
+
 class CourseGroup(click.Group):
-    """The `course` group: one exit code for every usage problem, whichever layer finds it."""
+    """The commands: one exit code (1) for every usage problem, whichever layer finds it; in a
+    student bundle only the student's are listed, and each of the others answers in one line
+    that it is for the instructor's copy of the course."""
 
     def make_context(self, *args, **kwargs):
         with _usage_exits_1():
@@ -83,6 +92,29 @@ class CourseGroup(click.Group):
     def invoke(self, ctx):
         with _usage_exits_1():
             return super().invoke(ctx)
+
+    def list_commands(self, ctx):
+        from grader import course
+        return [n for n in super().list_commands(ctx) if n in STUDENT_COMMANDS or not course.in_bundle()]
+
+    def get_command(self, ctx, name):
+        from grader import course
+        command = super().get_command(ctx, name)
+        if command is None or name in STUDENT_COMMANDS or not course.in_bundle():
+            return command
+        ids = list(course.current().assignments)
+        return _refusal(name, f"`course {name}` is for the instructor's copy of the course; this student "
+                              f"bundle of {', '.join(ids)} runs `course check {ids[0]}`, "
+                              f"`course list` and `course data`.")
+
+
+def _refusal(name: str, message: str) -> click.Command:
+    """A command that takes any arguments and only fails with `message`."""
+    def refuse(args):
+        raise click.ClickException(message)
+    return click.Command(name, callback=refuse, params=[click.Argument(["args"], nargs=-1)], add_help_option=False,
+                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+                         help=message)
 
 
 SUBMISSION_HELP = ("The submission: a folder holding the module, a notebook (.ipynb), a zip or a lone .py (as "
@@ -133,11 +165,12 @@ def cli():
                    "LMS) holding the submission's student id (its folder or file name; the student folder in "
                    "nbgrader's layout). Default: nbgrader's timestamp.txt in nbgrader's submitted/<student>/<id>/ "
                    "layout; times inside a submission are the student's own and never used.")
+@FILE
 @COURSE_FILE
 @DATA_DIR
 @friendly
 def grade(assignment_id, submission, reference, fmt, lang, show_hidden, output, time_scale, device, allow_unisolated,
-          submitted_at, course_file_path, data_dir):
+          submitted_at, file, course_file_path, data_dir):
     """Grade a submission of ASSIGNMENT_ID and print or write its report.
 
     Exit status: 0 when graded, 1 on a usage problem, 3 when the grader itself failed on a
@@ -150,7 +183,7 @@ def grade(assignment_id, submission, reference, fmt, lang, show_hidden, output, 
         report = grading.main(assignment_id=assignment_id, submission=submission, reference=reference,
                               data_dir=data_dir, time_scale=time_scale, device=device,
                               course_file_path=course_file_path, allow_unisolated=allow_unisolated,
-                              submitted_at=submitted_at, progress=progress)
+                              submitted_at=submitted_at, progress=progress, file=file)
     student = course_file.student_of(submission, assignment_id) if submission is not None else None
     _emit(report, fmt, output, lang, show_hidden, student)
     if not report.complete:
@@ -183,10 +216,13 @@ def _emit(report, fmt, output, lang="en", show_hidden=False, student=None):
 @TIME_SCALE
 @click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
               help="Language of the titles, messages and table (ko: Korean).")
+@FILE
 @DATA_DIR
 @friendly
-def check(assignment_id, submission, time_scale, lang, data_dir):
+def check(assignment_id, submission, time_scale, lang, file, data_dir):
     """Run the visible checks on your working copy (students; works in a released bundle).
+
+    It grades the module or the notebook, whichever you changed, and says which.
 
     Example: course check hw1
     """
@@ -194,7 +230,7 @@ def check(assignment_id, submission, time_scale, lang, data_dir):
     from grader.i18n import translate
     with writers.progress_per_check(assignment_id) as progress:
         report = grading.main(assignment_id=assignment_id, submission=submission, data_dir=data_dir,
-                              time_scale=time_scale, visible_only=True, progress=progress)
+                              time_scale=time_scale, visible_only=True, progress=progress, file=file)
     writers.table(localized(report, lang), lang=lang)
     click.echo(translate("These are the visible checks only; your grade also includes hidden ones.", lang))
 
@@ -432,11 +468,13 @@ def list_assignments():
     Example: course list
     """
     from grader import course
-    for a in course.current().assignments.values():
+    current = course.current()
+    for a in current.assignments.values():
         rubric = a.rubric
         hidden = sum(c.hidden for c in rubric.checks)
-        click.echo(f"{a.id}  {rubric.max_score:g} points  {len(rubric.checks)} checks "
-                   f"({hidden} hidden)  {a.title}")
+        counted = (f"{len(rubric.checks)} visible checks (the grade adds hidden ones)" if current.is_bundle
+                   else f"{len(rubric.checks)} checks ({hidden} hidden)")
+        click.echo(f"{a.id}  {rubric.max_score:g} points  {counted}  {a.title}")
 
 
 @cli.command()

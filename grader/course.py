@@ -52,6 +52,11 @@ class Course:
         """Every assignment of the course, by id, in order of id."""
         return _assignments(self.root)
 
+    @property
+    def is_bundle(self) -> bool:
+        """A student bundle (`course release`): checks/ in place of solutions/."""
+        return (self.root / "checks").is_dir() and not (self.root / "solutions").is_dir()
+
     def get(self, assignment_id: str) -> Assignment:
         found = self.assignments
         if assignment_id in found:
@@ -84,6 +89,14 @@ def find(start: Path | None = None) -> Path:
 def current() -> Course:
     """The course the engine is pointed at now."""
     return open_course(find())
+
+
+def in_bundle() -> bool:
+    """Whether the engine is pointed at a student bundle (False where it finds no course)."""
+    try:
+        return current().is_bundle
+    except CourseError:
+        return False
 
 
 def get(assignment_id: str) -> Assignment:

@@ -17,7 +17,7 @@ import numpy as np
 
 import grader
 from course_lib.errors import CourseError
-from grader import course, course_file, inputs, notebook_code
+from grader import course, course_file, inputs, notebook_code, worked_file
 from grader.course_file import AssignmentSettings
 from grader.report import Adjustment, CheckResult, Report
 from grader.rubric import CheckFailed, Context
@@ -33,7 +33,8 @@ COURSE_SECRET = "course"  # grade_submission's default: the course secret where 
 
 def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale: float = 1.0,
                      visible_only: bool = False, device: str = "auto", settings=None,
-                     submitted_at=None, secret: bytes | str | None = COURSE_SECRET, progress=None) -> Report:
+                     submitted_at=None, secret: bytes | str | None = COURSE_SECRET, progress=None,
+                     file: str | None = None, ask: bool = False) -> Report:
     """Grade a submission: a folder with the module, a notebook, or a folder with a notebook.
 
     `settings` (a course_file.AssignmentSettings) overrides points and visibility and sets the
@@ -43,6 +44,8 @@ def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale:
     `secret` salts every check's inputs (`grader.inputs`): by default the course secret on the
     instructor's side and none in a student bundle; None draws the fixed inputs a release records.
     `progress(check_id, done, total)` is called before each check runs (`grader.progress` shows it).
+    A folder with both the module and the notebook: the one the student changed, or `file`
+    (`grader.worked_file`; `ask`: a CourseError where that is not clear).
     """
     check_time_scale(time_scale)
     settings = settings or AssignmentSettings()
@@ -51,19 +54,13 @@ def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale:
         secret = assignment.course_secret()
     options = dict(data_dir=data_dir, time_scale=time_scale, device=device, secret=secret, progress=progress)
     submission = Path(submission)
-    notebook = _notebook_of(assignment, submission)
-    if notebook is None:
+    chosen = worked_file.choose(assignment, submission, named=file, ask=ask)
+    if chosen.notebook is None:
         report = _grade_folder(assignment, checks, submission, **options)
     else:
-        with tempfile.TemporaryDirectory(prefix="course-notebook-") as tmp:
-            try:
-                code, problem = notebook_code.notebook_code(notebook), ""
-            except Exception as err:  # noqa: BLE001 - nbformat raises many kinds for a damaged file
-                code, problem = "", (f"{notebook} is not a readable notebook ({type(err).__name__}: "
-                                     f"{str(err)[:200]}); save it again from Jupyter and resubmit.")
-            folder = notebook_code.write_module(code, assignment.module, Path(tmp))
-            report = _grade_folder(assignment, checks, folder, problem=problem, **options)
-        report = dataclasses.replace(report, submission=str(notebook))
+        report = _grade_notebook(assignment, checks, chosen.notebook, **options)
+    if chosen.note:
+        report = dataclasses.replace(report, notes=(chosen.note, *report.notes))
     if checks and all(c.status == "timeout" for c in report.checks):
         report = _judge_timeouts(assignment, checks, report, options)
     if settings.due is not None and submission.exists():
@@ -126,6 +123,24 @@ def _judge_timeouts(assignment, checks, report: Report, options: dict) -> Report
                        f"{probe.message} No check was judged; this is not a final grade."))
 
 
+def _grade_notebook(assignment, checks, notebook: Path, **options) -> Report:
+    """Grade the code of `notebook`; its messages speak of the notebook's cells."""
+    with tempfile.TemporaryDirectory(prefix="course-notebook-") as tmp:
+        try:
+            code, problem = notebook_code.notebook_module(notebook), ""
+        except Exception as err:  # noqa: BLE001 - a damaged file fails in many ways
+            code, problem = None, (f"{notebook} is not a readable notebook ({type(err).__name__}: "
+                                   f"{str(err)[:200]}); save it again from Jupyter and resubmit.")
+        folder = notebook_code.write_module(code.code if code else "", assignment.module, Path(tmp))
+        report = _grade_folder(assignment, checks, folder, problem=problem, **options)
+    if code is not None:
+        def place(text):
+            return code.in_cells(text, assignment.module)
+        report = dataclasses.replace(report, notes=tuple(place(n) for n in report.notes), checks=tuple(
+            dataclasses.replace(c, message=place(c.message)) for c in report.checks))
+    return dataclasses.replace(report, submission=str(notebook))
+
+
 def _with_late_penalty(report: Report, settings, submitted: course_file.SubmissionTime) -> Report:
     """The report with its submission time and the late penalty; a time that is not known costs
     nothing, and the report's notes say so and how to give it."""
@@ -138,17 +153,6 @@ def _with_late_penalty(report: Report, settings, submitted: course_file.Submissi
     reason = f"submitted {days} day(s) after the deadline {settings.due.isoformat()}: -{fraction:.0%}"
     return dataclasses.replace(report, submitted_at=stamp,
                                adjustments=(Adjustment(reason, -fraction * report.checks_score),))
-
-
-def _notebook_of(assignment, submission: Path) -> Path | None:
-    """The notebook to grade: `submission` itself, or `<id>.ipynb` in a folder that has no module
-    (e.g. nbgrader's submitted/<student>/<id>/)."""
-    if submission.suffix == ".ipynb" and submission.is_file():
-        return submission
-    if submission.is_dir() and not (submission / f"{assignment.module}.py").exists():
-        candidates = [submission / f"{assignment.id}.ipynb"] + sorted(submission.glob("*.ipynb"))
-        return next((c for c in candidates if c.is_file()), None)
-    return None
 
 
 def _grade_folder(assignment, checks, submission: Path, *, data_dir=None, time_scale: float = 1.0,
@@ -292,10 +296,12 @@ def resolve_device(device: str, assignment) -> str:
 def main(*, assignment_id: str, submission=None, reference: bool = False, data_dir=None,
          time_scale: float = 1.0, visible_only: bool = False, device: str = "auto",
          course_file_path: Path | None = None, allow_unisolated: bool = False, submitted_at=None,
-         progress=None) -> Report:
+         progress=None, file: str | None = None) -> Report:
     """Grade the student's working copy (default), a given folder, or the reference solution;
     `submitted_at`: --submitted-at's ISO time or CSV file (course_file.time_of), read before grading;
-    `progress`: called before each check, as `grade_submission` says.
+    `progress`: called before each check, as `grade_submission` says. `file`: the module or the
+    notebook of the folder (else the one changed from the stub; for the student's own checks and
+    working copy, a CourseError when both were).
 
     A given submission (a folder, zip, notebook or lone .py, as grade-all takes them) is someone
     else's code: it is graded from a safe copy (`grade_given`), and without bubblewrap that is
@@ -304,6 +310,9 @@ def main(*, assignment_id: str, submission=None, reference: bool = False, data_d
     check_time_scale(time_scale)
     if reference and submission is not None:
         raise CourseError("give either --submission or --reference, not both.")
+    if reference and not (assignment.solution_dir / f"{assignment.module}.py").is_file():
+        raise CourseError(f"there is no reference solution of {assignment.id} here ({assignment.solution_dir}); "
+                          f"--reference is for the instructor's copy of the course.")
     if submission is not None:
         if not os.path.lexists(submission):
             raise CourseError(f"submission {submission} does not exist; give the path of a folder, zip, "
@@ -312,8 +321,8 @@ def main(*, assignment_id: str, submission=None, reference: bool = False, data_d
     folder = assignment.solution_dir if reference else Path(submission or assignment.stub_dir)
     given = course_file.time_of(folder, assignment.id, submitted_at) if submitted_at is not None else None
     options = dict(data_dir=data_dir, time_scale=time_scale, visible_only=visible_only, device=device,
-                   submitted_at=given, progress=progress,
+                   submitted_at=given, progress=progress, file=file,
                    settings=course_file.load(course_file_path).get(assignment.id))
     if submission is not None:
-        return grade_given(assignment, folder, **options)
-    return grade_submission(assignment, folder, **options)
+        return grade_given(assignment, folder, ask=visible_only, **options)
+    return grade_submission(assignment, folder, ask=visible_only or not reference, **options)

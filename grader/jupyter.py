@@ -3,12 +3,13 @@
 The code is IPython's input history, made a module as `grader.notebook_code` makes one of a
 notebook file, which is exactly the notebook when nbgrader executes it top to bottom. A
 check cell's value is its points, so nbgrader scores it as partial credit and no traceback is
-ever printed.
+ever printed; messages name the cells ("In [7], line 3").
 """
 from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import hashlib
 import sys
 import tempfile
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from grader import course
 from grader.grade import resolve_device, run_check
-from grader.notebook_code import code_of_cells, write_module
+from grader.notebook_code import cells_code, write_module
 from grader.sandbox import Sandbox
 
 _sandboxes: dict = {}  # (assignment id, code digest) -> Sandbox, reused by the following checks
@@ -27,15 +28,20 @@ def check(assignment_id: str, check_id: str, data_dir=None) -> float:
     """Run one check on the code executed so far in this kernel; print the verdict, return points."""
     from IPython import get_ipython
     history = get_ipython().history_manager.input_hist_raw
-    code = code_of_cells(history[1:])
+    run = cells_code(((f"In [{n}]", source) for n, source in enumerate(history[1:], 1)), "the code you have run")
     with contextlib.redirect_stderr(sys.stdout), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = run_one(assignment_id, check_id, code, data_dir)
+        result = run_one(assignment_id, check_id, run.code, data_dir)
+    result = dataclasses.replace(result, message=run.in_cells(result.message, _module_of(assignment_id)))
     if result.visibility == "hidden":
         print(f"{result.title}: {result.status}")
     else:
         print(f"{result.title}: {result.status} ({result.points:g}/{result.max_points:g})\n{result.message}")
     return result.points
+
+
+def _module_of(assignment_id: str) -> str:
+    return course.get(assignment_id).module
 
 
 def run_one(assignment_id: str, check_id: str, code: str, data_dir=None):

@@ -18,6 +18,7 @@ import jupytext
 import nbformat
 
 from course_lib.errors import CourseError
+from grader import notebook_code, worked_file
 from grader.notebook_code import CHECK_MARK
 
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -120,10 +121,19 @@ def _check_cell_source(assignment_id: str, check_id: str, hidden: bool) -> str:
     return f"{CHECK_MARK}\nfrom grader.jupyter import check\n{call}"
 
 
-def _new_notebook(cells):
+def _new_notebook(cells, course=None):
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata = {"kernelspec": KERNEL, "language_info": {"name": "python"}}
+    if course:
+        notebook.metadata["course"] = course
     return notebook
+
+
+def _stub_record(assignment, stub: Module, cells) -> dict:
+    """The released stub's fingerprints (`grader.worked_file`), so grading can tell which of the
+    module and the notebook the student changed."""
+    code = notebook_code.cells_code(((str(n), c.source) for n, c in enumerate(cells) if c.cell_type == "code"), "").code
+    return worked_file.stub_record(stub.text, code, assignment.module, f"{assignment.id}.ipynb")
 
 
 def _same_names(stub: Module, ref: Module, assignment_id: str) -> None:
@@ -186,7 +196,7 @@ def build(assignment, for_nbgrader: bool = False):
     missing = set(stub.defs) - placed
     if missing or checks:
         raise CourseError(f"{assignment.notebook_source} leaves out {sorted(missing | set(checks))}")
-    return _new_notebook(cells)
+    return _new_notebook(cells, None if for_nbgrader else _stub_record(assignment, stub, cells))
 
 
 def student_notebook_path(assignment):

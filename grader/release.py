@@ -17,7 +17,9 @@ import json
 import multiprocessing
 import re
 import shutil
+import re
 import tempfile
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +33,13 @@ ENGINE_DIR = Path(grader.__file__).resolve().parent  # the engine as installed, 
 LIBRARY_DIR = Path(course_lib.__file__).resolve().parent
 ENGINE = ["__init__.py", "cli.py", "grade.py", "rubric.py", "compare.py", "report.py", "writers.py",
           "oracle.py", "inputs.py", "timing.py", "assignments.py", "course.py", "release.py", "jupyter.py",
-          "notebook_code.py", "course_file.py", "i18n.py", "formats", "sandbox", "schemas", "locales",
+          "notebook_code.py", "worked_file.py", "course_file.py", "i18n.py", "formats", "sandbox", "schemas", "locales",
           "submission_files.py"]
 SHIPPED_AS_IS = {"rubric.py", "probes.py", "notebook.py"}  # of solutions/<id>/: the visible rubric and
 # the probes are shipped (the rubric cut), the notebook source only fills the student notebook
 MIN_LINE = 12  # shorter lines ("return self", "else:") say nothing about a solution
+ENGINE_NEEDS = ("numpy", "click", "rich", "platformdirs")  # what `course check` imports besides the assignment's own
+NOTEBOOK_NEEDS = ("notebook>=7",)  # Jupyter, for the notebook and its check cells (an extra)
 
 
 class LeakError(CourseError):
@@ -227,28 +231,73 @@ def _record(course_root: str, assignment_id: str, folder: str) -> list[str]:
     return [f"{c.id}: {c.message}" for c in report.checks if not c.passed]
 
 
+def requirements(assignment) -> list[str]:
+    """The engine's requirements of what the bundle's code imports: the
+    engine's, and the packages the assignment's code runs on (pandas, torch), no others."""
+    needed = set(ENGINE_NEEDS) | set(assignment.preload)
+    installed = [re.sub(r";.*", "", r).strip() for r in importlib.metadata.requires("course-grader") or []
+                 if "extra ==" not in r]  # the engine's own, as installed: an installed engine has no pyproject.toml
+    return [r for r in installed if re.match(r"[A-Za-z0-9_.-]+", r).group() in needed]
+
+
 def pyproject(assignment) -> str:
-    """The bundle's project: the engine's own requirements (as installed, extras left out) and
-    the `course` command."""
-    needs = [r for r in importlib.metadata.requires("course-grader") or [] if "extra ==" not in r]
-    listed = "".join(f"    {json.dumps(re.sub(r';.*', '', r).strip())},\n" for r in needs)
-    return ('[build-system]\nrequires = ["setuptools>=77"]\nbuild-backend = "setuptools.build_meta"\n\n'
+    """The bundle's project: its assignment's requirements and the `course` command, nothing of
+    the instructor's (no extras, no test settings)."""
+    listed = "".join(f"    {json.dumps(r)},\n" for r in requirements(assignment))
+    return ('[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
             f'[project]\nname = "course-grader"\nversion = "{grader.__version__}"\n'
             f'description = {json.dumps(f"Student bundle: {assignment.title}")}\n'
             f'requires-python = ">=3.11"\ndependencies = [\n{listed}]\n\n'
+            f'[project.optional-dependencies]\nnotebook = {json.dumps(list(NOTEBOOK_NEEDS))}\n\n'
             '[project.scripts]\ncourse = "grader.cli:cli"\n\n'
             '[tool.setuptools.packages.find]\ninclude = ["grader*", "course_lib*"]\n\n'
             '[tool.setuptools.package-data]\ngrader = ["schemas/*.json", "locales/*.json"]\n')
 
 
+CHECKING = "Checking your work"
+CHECKING_TEXT = """\
+## Checking your work
+
+Once, in this folder (Python 3.11 or later):
+
+```bash
+python3 -m venv .venv && . .venv/bin/activate   # Windows: .venv\\Scripts\\activate
+pip install -e .{fetch}
+```
+
+Then, after each change (in a new terminal, activate `.venv` again first):
+
+```bash
+course check {id}
+```
+
+Work in `assignments/{id}/{module}.py` or in the notebook `assignments/{id}/{id}.ipynb`
+(saved): `course check` grades the one you changed from the stub and says which. Changed
+both? Name one: `course check {id} --file {id}.ipynb` (or `--file {module}.py`). It runs the
+visible checks; the grade also uses hidden checks. `course check {id} --lang ko` says it all in
+Korean.{extra}
+
+For the notebook, Jupyter: `pip install -e '.[notebook]'`, then `jupyter notebook
+assignments/{id}/{id}.ipynb`; its check cells run the same checks on the cells you have run.
+"""
+DATA_NOTE = """ `course data fetch` downloads the data once into your cache (or set
+`COURSE_DATA_DIR` to a folder that has it)."""
+TORCH_NOTE = """ pip installs PyTorch's default build (on Linux, the CUDA one, several GB);
+for the CPU-only build, install `torch` first as pytorch.org describes."""
+
+
 def _readme(assignment) -> str:
+    """The assignment's README with the bundle's own section on checking (install step
+    included) in place of the one the README may have: each section once."""
     own = assignment.stub_dir / "README.md"
     task = own.read_text() if own.exists() else f"# {assignment.title}\n"
-    return (f"{task}\n## Checking your work\n\n"
-            f"```bash\npip install -e .\ncourse check {assignment.id}\n```\n\n"
-            f"Edit `assignments/{assignment.id}/{assignment.module}.py` (or the notebook next to it, "
-            f"saved). `course check` runs the visible checks on your working copy; the grade "
-            f"also uses hidden checks. `course check {assignment.id} --lang ko` says it all in Korean.\n")
+    task = re.sub(rf"^## {CHECKING}\n.*?(?=^## |\Z)", "", task, flags=re.S | re.M).rstrip()
+    extra = (DATA_NOTE if assignment.datasets else "") + (TORCH_NOTE if "torch" in assignment.preload else "")
+    fetch = "".join(f"\ncourse data fetch {name}" for name in assignment.datasets)
+    section = CHECKING_TEXT.format(id=assignment.id, module=assignment.module, fetch=fetch, extra=extra)
+    return task + "\n\n" + "\n\n".join(
+        block if "```" in block else textwrap.fill(" ".join(block.split()), 92, break_on_hyphens=False)
+        for block in section.split("\n\n")) + "\n"
 
 
 def main(*, assignment_id: str, out: Path) -> list[Path]:

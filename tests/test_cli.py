@@ -95,3 +95,11 @@ def test_data_fetch_downloads_into_the_cache_and_verify_then_passes(isolated, se
     result = run("data", "fetch", "air_quality", "--source", f"{server}/good.zip", env=env)
     assert result.exit_code == 0 and "air_quality: 12 files verified" in result.output
     assert run("data", "verify", "air_quality", env=env).output.count("OK") == 12
+
+
+def test_grade_reference_without_the_reference_says_so(tmp_path, monkeypatch):
+    from grader.assignments import Assignment
+    monkeypatch.setattr(Assignment, "solution_dir", property(lambda self: tmp_path / "solutions" / self.id))
+    result = CliRunner().invoke(cli, ["grade", "assignment1", "--reference"])
+    assert result.exit_code == 1
+    assert "no reference solution of assignment1 here" in result.output and "0 / " not in result.output

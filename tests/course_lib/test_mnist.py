@@ -70,6 +70,7 @@ def copy_of_data(data_dir, tmp_path):
 
 def test_corrupt_file_is_named(data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)  # else its whole copy is used instead
     root = copy_of_data(data_dir, tmp_path / "data")
     with open(root / "mnist" / "t10k-labels-idx1-ubyte.gz", "r+b") as f:
         f.seek(100)

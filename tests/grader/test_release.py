@@ -196,3 +196,122 @@ def test_the_bundle_names_a_mistake_as_the_instructor_grader_does(bundle, tmp_pa
 def support_grade(assignment_id, folder, data_dir):
     from tests.support import grade
     return grade(assignment_id, folder, data_dir)
+
+
+# -- what a bundle installs ---------------------------------------------------------------------
+
+def bundle_project(out: Path) -> dict:
+    import tomllib
+    return tomllib.loads((out / "pyproject.toml").read_text())
+
+
+def requirement_names(requirements) -> set[str]:
+    import re
+    return {re.match(r"[A-Za-z0-9_.-]+", r).group().lower() for r in requirements}
+
+
+def test_the_bundle_declares_only_what_its_assignment_needs(bundle):
+    assignment_id, out = bundle
+    project = bundle_project(out)
+    names = requirement_names(project["project"]["dependencies"])
+    assert {"numpy", "click", "rich"} <= names
+    assert ("torch" in names) == (assignment_id == "assignment3")
+    assert ("pandas" in names) == (assignment_id == "assignment1")
+    assert not {"nbgrader", "jupytext", "dask", "pytest", "matplotlib", "nbformat"} & names
+    assert set(project["project"].get("optional-dependencies", {})) <= {"notebook"}
+    assert "pytest" not in project.get("tool", {}), "a bundle has no tests for pytest to look for"
+    assert project["project"]["scripts"] == {"course": "grader.cli:cli"}
+
+
+def _distributions_needed(requirements) -> set[str]:
+    """The declared distributions and, transitively, what they require (no extras)."""
+    from importlib import metadata
+    todo, seen = list(requirement_names(requirements)), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            todo += [r for r in metadata.requires(name) or [] if "extra ==" not in r]
+            todo = list(requirement_names(todo))
+        except metadata.PackageNotFoundError:
+            pass
+    return {n.replace("_", "-") for n in seen}
+
+
+def test_what_course_check_imports_in_the_bundle_is_declared(bundle, data_dir):
+    """Every third-party module that `course check` loads (engine, rubric, the assignment's
+    sandbox preload, the datasets) comes from a declared requirement or one of theirs."""
+    assignment_id, out = bundle
+    a = course.get(assignment_id)
+    script = ("before = set(sys.modules); import importlib, grader.cli, grader.grade, grader.writers, course_lib.datasets; "
+              f"from grader import course; course.get('{assignment_id}').rubric; "
+              f"[importlib.import_module(m) for m in {list(a.preload)!r}]; "
+              "print(' '.join(sorted({n.split('.')[0] for n in set(sys.modules) - before})))")
+    run = in_bundle(out, data_dir, script)
+    assert run.returncode == 0, run.stderr
+    from importlib import metadata
+    owners = metadata.packages_distributions()
+    allowed = _distributions_needed(bundle_project(out)["project"]["dependencies"])
+    foreign = {module: owners[module] for module in run.stdout.split()
+               if module in owners and module not in sys.stdlib_module_names
+               and module not in ("grader", "course_lib")
+               and not {d.lower().replace("_", "-") for d in owners[module]} & allowed}
+    assert foreign == {}, f"{assignment_id}'s bundle imports packages it does not declare"
+
+
+def test_the_bundle_readme_has_each_section_once_with_the_install_step(bundle):
+    assignment_id, out = bundle
+    readme = (out / "README.md").read_text()
+    headings = [line for line in readme.splitlines() if line.startswith("#")]
+    assert len(headings) == len(set(headings)), headings
+    assert "pip install -e ." in readme and f"course check {assignment_id}" in readme
+    assert readme.count("pip install -e .\n") == 1
+
+
+# -- the instructor's commands inside a bundle --------------------------------------------------
+
+def course_in_bundle(out: Path, data_dir, *args) -> subprocess.CompletedProcess:
+    return in_bundle(out, data_dir, "runpy.run_module('grader.cli', run_name='__main__')", *args)
+
+
+def test_the_bundle_lists_only_the_students_commands(bundle, data_dir):
+    _, out = bundle
+    listed = course_in_bundle(out, data_dir, "--help")
+    assert listed.returncode == 0, listed.stderr
+    commands = listed.stdout.split("Commands:")[1].split()
+    assert [word for word in commands if word in ("check", "data", "list", "grade", "release", "notebooks",
+                                                  "nbgrader", "grade-all", "gradebook", "selftest")] \
+        == ["check", "data", "list"]
+
+
+@pytest.mark.parametrize("args", [("release", "{id}", "--out", "x"), ("notebooks",), ("notebooks", "--check"),
+                                  ("nbgrader", "export", "{id}", "--course-dir", "x"), ("grade-all", "{id}", "."),
+                                  ("grade", "{id}", "--reference"), ("grade", "{id}"), ("selftest",),
+                                  ("gradebook", "export"), ("release", "--help")])
+def test_an_instructor_command_in_the_bundle_says_whose_it_is(bundle, data_dir, args):
+    assignment_id, out = bundle
+    run = course_in_bundle(out, data_dir, *(a.format(id=assignment_id) for a in args))
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.strip().splitlines() == [
+        f"Error: `course {args[0]}` is for the instructor's copy of the course; this student bundle of "
+        f"{assignment_id} runs `course check {assignment_id}`, `course list` and `course data`."]
+    assert not (out / "x").exists()
+
+
+def test_course_list_in_the_bundle_counts_visible_checks(bundle, data_dir):
+    assignment_id, out = bundle
+    listed = course_in_bundle(out, data_dir, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "visible checks (the grade adds hidden ones)" in listed.stdout and "0 hidden" not in listed.stdout
+
+
+def test_course_check_in_the_bundle_grades_the_notebook_the_student_worked_in(tmp_path, data_dir):
+    from tests.grader.test_notebooks import filled_notebook
+    out = tmp_path / "bundle"
+    release.main(assignment_id="assignment1", out=out)
+    filled_notebook(course.get("assignment1"), out / "assignments" / "assignment1" / "assignment1.ipynb")
+    result = course_check(out, "assignment1", data_dir)
+    assert result.returncode == 0 and "total: 19 / 19" in result.stdout, result.stdout + result.stderr
+    assert "graded assignment1.ipynb, the notebook you changed" in " ".join(result.stdout.split())
