@@ -48,10 +48,11 @@ def grade_submission(assignment, submission: Path, *, data_dir=None, time_scale:
     (`grader.worked_file`; `ask`: a CourseError where that is not clear).
     """
     check_time_scale(time_scale)
-    settings = settings or AssignmentSettings()
-    checks = [c for c in settings.checks(assignment.rubric.checks) if not (visible_only and c.hidden)]
     if secret == COURSE_SECRET:
         secret = assignment.course_secret()
+    Sandbox.prestart(assignment.probes_file, assignment.preload, datasets=not secret)  # while the rubric loads
+    settings = settings or AssignmentSettings()
+    checks = [c for c in settings.checks(assignment.rubric.checks) if not (visible_only and c.hidden)]
     options = dict(data_dir=data_dir, time_scale=time_scale, device=device, secret=secret, progress=progress)
     submission = Path(submission)
     chosen = worked_file.choose(assignment, submission, named=file, ask=ask)

@@ -1,38 +1,26 @@
-"""The trust boundary. Student code runs only in the child that `Sandbox` starts.
+"""The trust boundary. Student code runs only in the children that a `Host` forks.
 
-The parent writes a call's inputs as plain data, the child (``worker.py``) forks, imports
-the student's module, runs the call and writes plain data back; the parent reads it with
-`wire.read` (no pickle) and turns every way the child can fail into a `StudentFault`
-whose message says what happened. Each call runs under resource limits, and a call that
-outlives its time limit is killed with everything it started. Where bubblewrap works the
-worker runs inside it (`isolation.py`); docs/threat-model.md says what this stops.
+The parent writes a call's inputs as plain data, the host's worker (``worker.py``) forks a
+child that imports the student's module, runs the call and writes plain data back; the parent
+reads it with `wire.read` (no pickle) and turns every way the child can fail into a
+`StudentFault` whose message says what happened. Each call runs under resource limits, and a
+call that outlives its time limit is killed with everything it started. Where bubblewrap works
+the worker runs inside it (`isolation.py`); one warm worker serves every submission of a
+process (`host.py`). docs/threat-model.md says what this stops.
 """
 from __future__ import annotations
 
-import itertools
-import json
-import os
-import select
 import shutil
-import signal
 import stat
-import subprocess
-import sys
-import tempfile
-import time
+import os
+import signal
 from pathlib import Path
 
-from grader.sandbox import cgroup, wire
-from grader.sandbox.isolation import (BUBBLEWRAP, SUBMISSION_MOUNT, Limits, bwrap_args, child_uid, choose,
-                                      copy_submission, tasks_of)
+from grader.sandbox import wire
+from grader.sandbox.host import Host, SandboxUnavailable, WorkerLost, can_share, hosts, size_text as _size
+from grader.sandbox.isolation import Limits, choose
 
-WORKER = Path(__file__).with_name("worker.py")
-START_TIMEOUT_S = 120.0
-GRACE_S = 5.0  # how long past a call's time limit the worker may take to report it killed
-_STARTS = itertools.count()  # every worker start gets a cgroup of its own
-WORKER_TASKS = 64  # processes and threads of the worker itself (BLAS and torch pools), besides a call's
-ENV_PASSED = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES")
-ENV_PREFIXES = ("OPENBLAS_", "OMP_", "MKL_", "NVIDIA_", "CUDA_")
+__all__ = ["Sandbox", "SandboxUnavailable", "StudentFault", "NotImplementedYet", "TimedOut", "Crashed"]
 
 
 class StudentFault(Exception):
@@ -52,34 +40,47 @@ class Crashed(StudentFault):
     status = "crashed"
 
 
-class SandboxUnavailable(RuntimeError):
-    """The worker could not start (a grader installation problem, never the student's)."""
-
-
 class Sandbox:
-    """A fork server for one submission: `call` runs one function of it in a fresh child.
+    """One submission's calls: `call` runs one function of it in a fresh child of a warm host.
 
     `isolation` is "bubblewrap", "rlimits" or None (`isolation.choose`: COURSE_SANDBOX, else
     bubblewrap where it works); `limits` defaults to `Limits.from_env()`. `kind` and `note`
-    say what was used, for the report.
+    say what was used, for the report. `warm=False` starts a worker of its own, closed with
+    the sandbox (as does a host that cannot share, `host.can_share`).
     """
 
     def __init__(self, submission: Path, module: str, probes: Path | None = None,
                  preload: tuple[str, ...] = ("numpy",), *, isolation: str | None = None,
-                 limits: Limits | None = None, datasets: bool = True):
+                 limits: Limits | None = None, datasets: bool = True, warm: bool = True):
         self.submission = Path(submission).resolve()
-        self.datasets = datasets  # whether the decoded course datasets are readable inside
         self.module = module
-        self.probes = probes
-        self.preload = preload
         self.kind, self.note = choose(isolation)
-        self.limits = limits or Limits.from_env()
-        self.uid = child_uid() if self.kind == BUBBLEWRAP else None
-        self.root = Path(tempfile.mkdtemp(prefix="course-sandbox-"))
-        self.root.chmod(0o711)  # the child (maybe another uid) may enter its call folder, not list
-        self.worker: subprocess.Popen | None = None
-        self.group: cgroup.Group | None = None
-        self.memory_limit = ""  # which memory limit held, for the report (set when the worker starts)
+        limits = limits or Limits.from_env()
+        if warm and can_share(self.kind):
+            self.host, self._own = hosts.get(self.kind, probes, tuple(preload), limits, datasets), False
+        else:
+            self.host = Host(self.kind, probes, tuple(preload), limits, datasets,
+                             submission=None if can_share(self.kind) else self.submission)
+            self._own = True
+        self.limits = limits
+        self._place: str | None = None  # where the calls find the submission (Host.add), once asked
+
+    @staticmethod
+    def prestart(probes: Path | None = None, preload: tuple[str, ...] = ("numpy",), *,
+                 isolation: str | None = None, limits: Limits | None = None, datasets: bool = True) -> None:
+        """Start the warm worker the sandboxes of these arguments will use, without waiting for
+        it: its imports overlap with the grader's own (a no-op where workers are not shared)."""
+        kind = choose(isolation)[0]
+        if can_share(kind):
+            hosts.get(kind, probes, tuple(preload), limits or Limits.from_env(), datasets).start()
+
+    @property
+    def memory_limit(self) -> str:
+        return self.host.memory_limit
+
+    @property
+    def worker(self):
+        return self.host.worker
 
     def __enter__(self):
         return self
@@ -88,8 +89,11 @@ class Sandbox:
         self.close()
 
     def close(self) -> None:
-        self._stop_worker()
-        shutil.rmtree(self.root, ignore_errors=True)
+        if self._place is not None:
+            self.host.remove(self._place)
+            self._place = None
+        if self._own:
+            self.host.close()
 
     # -- the one public operation ------------------------------------------------------
     def call(self, probe: str, *args, label: str, timeout: float, target: str | None = None,
@@ -99,7 +103,9 @@ class Sandbox:
         `timeout` is what is left of the time limit `limit` (default: `timeout`) named in messages.
         Returns {"value": ..., "args_after": ...} as plain data; raises StudentFault.
         """
-        call_dir = Path(tempfile.mkdtemp(prefix="call-", dir=self.root))
+        if self._place is None:
+            self._place = self.host.add(self.submission)
+        call_dir = self.host.call_dir()
         try:
             wire.write(call_dir, "request", {"probe": probe, "target": target, "args": list(args),
                                             "kwargs": kwargs, "return_args": return_args})
@@ -111,9 +117,22 @@ class Sandbox:
 
     def _hand_over(self, call_dir: Path) -> None:
         """Give the call folder to the child's uid, when it runs as one of its own."""
-        if self.uid is not None:
+        if self.host.uid is not None:
             for path in (call_dir, *call_dir.iterdir()):
-                os.chown(path, self.uid, self.uid)
+                os.chown(path, self.host.uid, self.host.uid)
+
+    def _run_in_child(self, call_dir: Path, label: str, timeout: float, limit: float) -> int:
+        try:
+            return self.host.run(call_dir, self._place, self.module, timeout)
+        except WorkerLost as lost:
+            if lost.oom:
+                raise Crashed(f"{label}: the process running your code was killed for using too much memory "
+                              f"(the memory limit is {_size(self.limits.memory_bytes)} for all of the call's "
+                              f"memory, shared mappings and files in /tmp included).") from None
+            if lost.timed_out:
+                raise TimedOut(f"{label} did not finish within the time limit of {limit:.3g} s "
+                               f"(an endless loop, or far too slow?).") from None
+            raise Crashed(f"{label}: the grading process stopped unexpectedly; was it killed?") from None
 
     def _result(self, call_dir: Path, label: str, status: int, return_args: bool = False) -> dict:
         """What the child left in `call_dir`, read within `self.limits` (wire.read): the child
@@ -140,118 +159,6 @@ class Sandbox:
             raise _error_fault(label, self.module, result["error"], self.limits)
         return result
 
-    # -- the worker process ------------------------------------------------------------
-    def _start_worker(self) -> None:
-        env = {k: v for k, v in os.environ.items() if k in ENV_PASSED or k.startswith(ENV_PREFIXES)}
-        env["HOME"] = str(self.root)
-        command, submission = [sys.executable, "-I", str(WORKER)], self.submission
-        if self.kind == BUBBLEWRAP:
-            copy = copy_submission(self.submission, self.root / "submission")
-            command = bwrap_args(self.root, copy, self.probes, WORKER.parent, self.limits, self.datasets) + command
-            env["HOME"] = env["TMPDIR"] = "/tmp"
-            submission = Path(SUBMISSION_MOUNT)
-        command = self._in_cgroup(command)
-        with open(self.root / "worker.log", "ab") as log:
-            self.worker = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                           stderr=log, cwd=self.root, env=env, start_new_session=True)
-        self._buffer = b""
-        self._send({"submission": str(submission), "module": self.module,
-                    "probes": str(self.probes) if self.probes else None, "preload": list(self.preload),
-                    "uid": self.uid, "limits": {"memory": self.limits.memory_bytes,
-                                                "file": self.limits.file_bytes},
-                    "scratch": self.limits.tmp_bytes if self.kind == BUBBLEWRAP else None,
-                    "oom_victim": self.group is not None})
-        if self._receive(time.monotonic() + START_TIMEOUT_S) != {"ready": True}:
-            log = (self.root / "worker.log").read_text(errors="replace")[-2000:]
-            self._stop_worker()
-            raise SandboxUnavailable(f"the sandbox worker ({self.kind}) did not start: {log}")
-        if self.group is not None:
-            self.group.arm(self.limits.memory_bytes)
-
-    def _in_cgroup(self, command: list[str]) -> list[str]:
-        """`command` started inside a cgroup of its own where the machine allows one (cgroup.py);
-        `memory_limit` says which limit holds."""
-        self.group, why = cgroup.create(f"course-{os.getpid()}-{self.root.name}-{next(_STARTS)}")
-        size = _size(self.limits.memory_bytes)
-        if self.group is None:
-            self.memory_limit = (f"RLIMIT_DATA, {size} per process (no cgroup: {why}); shared mappings and "
-                                 f"files in /tmp are not counted")
-            return command
-        self.group.start(self.limits.memory_bytes, self.limits.processes + WORKER_TASKS)
-        self.memory_limit = f"{self.group.description}, {size} per call, all of its memory counted"
-        return self.group.wrap(command)
-
-    def _stop_worker(self) -> None:
-        """Kill the worker's process group; under bubblewrap that ends its whole pid namespace."""
-        if self.worker is not None:
-            worker, self.worker = self.worker, None
-            _kill_group(worker.pid)
-            worker.wait()
-            for stream in (worker.stdin, worker.stdout):
-                try:
-                    stream.close()
-                except OSError:  # a request still buffered for a worker that died: BrokenPipeError
-                    pass
-        if self.group is not None:
-            group, self.group = self.group, None
-            group.close()
-
-    def _run_in_child(self, call_dir: Path, label: str, timeout: float, limit: float) -> int:
-        """The child's wait status. The worker kills it (and everything it started) after
-        `timeout` s; should the worker itself not answer, it goes too."""
-        if self.worker is None:
-            self._start_worker()
-        killed_before = self.group.oom_kills() if self.group else 0
-        self._send({"dir": str(call_dir), "timeout": timeout, "processes": self._process_limit()})
-        done = self._receive(time.monotonic() + timeout + GRACE_S)
-        if self.group is not None and self.group.oom_kills() > killed_before:
-            self._stop_worker()  # the OOM killer may have taken the worker too: start afresh
-            raise Crashed(f"{label}: the process running your code was killed for using too much memory "
-                          f"(the memory limit is {_size(self.limits.memory_bytes)} for all of the call's "
-                          f"memory, shared mappings and files in /tmp included).")
-        if done is None or type(done.get("status")) is not int:
-            self._stop_worker()
-            if done is not None:
-                raise Crashed(f"{label}: the grading process stopped unexpectedly; was it killed?")
-            done = {"timed_out": True}
-        if done.get("timed_out"):
-            raise TimedOut(f"{label} did not finish within the time limit of {limit:.3g} s "
-                           f"(an endless loop, or far too slow?).")
-        return done["status"]
-
-    def _process_limit(self) -> int:
-        """RLIMIT_NPROC counts every task of the child's uid: its own uid needs only the limit,
-        a shared one (no root, no uid of its own) also what that user runs already."""
-        if self.uid is not None or not hasattr(os, "getuid") or os.getuid() == 0:
-            return self.limits.processes
-        return tasks_of(os.getuid()) + self.limits.processes
-
-    def _send(self, message: dict) -> None:
-        try:
-            self.worker.stdin.write((json.dumps(message) + "\n").encode())
-            self.worker.stdin.flush()
-        except BrokenPipeError:
-            pass  # noticed by _receive
-
-    def _receive(self, deadline: float) -> dict | None:
-        """The worker's next message; None when the deadline passes, {} when the worker died
-        or wrote something that is not a message."""
-        fd = self.worker.stdout.fileno()
-        while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                return None
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return {}
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        try:
-            message = json.loads(line)
-        except ValueError:
-            return {}
-        return message if isinstance(message, dict) else {}
-
 
 ERROR_FIELDS = {"stage": str, "type": str, "message": str, "where": str, "not_implemented": bool, "limit": str}
 STAGES = ("import", "lookup", "call", "return")
@@ -272,13 +179,6 @@ def _not_a_result(result, return_args: bool) -> str:
     if wrong:
         return f"its error's {wrong[0]!r} is missing or not a {ERROR_FIELDS[wrong[0]].__name__}"
     return "" if error["stage"] in STAGES else "its error names no stage the worker has"
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _tail(path: Path, limit: int = 600) -> str:
@@ -308,10 +208,6 @@ def _crash_fault(label: str, status: int, output: str, limits: Limits) -> Studen
         from grader.formats.escape import visible  # one neutraliser for every student text
         message += f" Last output: {visible(output, 300, end=True)}"
     return Crashed(message)
-
-
-def _size(count: int) -> str:
-    return f"{count / (1 << 30):g} GiB" if count >= 1 << 30 else f"{count / (1 << 20):g} MiB"
 
 
 def _error_fault(label: str, module: str, error: dict, limits: Limits) -> StudentFault:

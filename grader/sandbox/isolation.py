@@ -85,7 +85,7 @@ def _choice(requested: str | None) -> tuple[str, str]:
 
 def _weaker(why: str) -> str:
     root = (" The grader runs as root, so the process limit (RLIMIT_NPROC) did not bind either; only a "
-            "cgroup, where there was one, bounded processes.") if _is_root() else ""
+            "cgroup, where there was one, bounded processes.") if is_root() else ""
     return (f"The sandbox enforced resource limits only ({why}). The submission's code ran as the grader's "
             f"own user, so it could read every file that user can (the reference solutions, the hidden "
             f"checks, the course secret, other students' submissions), rewrite them (the reference, the "
@@ -124,7 +124,7 @@ def _bwrap_problem() -> str:
     return run.stderr.strip()[-300:] or f"exit status {run.returncode}"
 
 
-def _is_root() -> bool:
+def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
@@ -132,21 +132,23 @@ def _namespaces() -> list[str]:
     """Namespaces for the worker: as root, no user namespace (it would map the child back to
     root, which RLIMIT_NPROC does not bind); otherwise bubblewrap needs one."""
     own = ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
-    return own if _is_root() else ["--unshare-user", *own]
+    return own if is_root() else ["--unshare-user", *own]
 
 
 def child_uid() -> int | None:
     """The unprivileged uid the child drops to, under bubblewrap as root; None otherwise."""
-    return UID_BASE + os.getpid() if _is_root() else None
+    return UID_BASE + os.getpid() if is_root() else None
 
 
-def bwrap_args(root: Path, submission: Path, probes: Path | None, worker_dir: Path,
+def bwrap_args(root: Path, submission: Path | None, probes: Path | None, worker_dir: Path,
                limits: Limits, datasets: bool = True) -> list[str]:
     """The bubblewrap command line that runs the worker, up to (not including) the program.
-    `datasets`: whether the decoded datasets are there (a grading with secret inputs hands the
-    student code its data itself, disguised, and must not show the originals)."""
+    `submission`: the one submission bound at /submission, or None for an empty mount point
+    each call's child binds its own submission on (host.py). `datasets`: whether the decoded
+    datasets are there (a grading with secret inputs hands the student code its data itself,
+    disguised, and must not show the originals)."""
     args = ["bwrap", "--die-with-parent", "--new-session", *_namespaces()]
-    if _is_root():
+    if is_root():
         args += [a for cap in WORKER_CAPS for a in ("--cap-add", cap)]
     for path in SYSTEM_DIRS:
         if os.path.islink(path):
@@ -162,8 +164,8 @@ def bwrap_args(root: Path, submission: Path, probes: Path | None, worker_dir: Pa
         args += ["--perms", "0755", "--dir", str(folder)]  # bwrap would copy e.g. /root's 0700
     for path in readable:
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--ro-bind", str(submission), SUBMISSION_MOUNT, "--bind", str(root), str(root),
-             "--chdir", str(root), "--"]
+    args += ["--ro-bind", str(submission), SUBMISSION_MOUNT] if submission else ["--dir", SUBMISSION_MOUNT]
+    args += ["--bind", str(root), str(root), "--chdir", "/", "--"]
     return args
 
 

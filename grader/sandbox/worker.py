@@ -5,16 +5,20 @@ used); it imports only the standard library, NumPy, this folder's `wire` module 
 preloads it is told (e.g. torch), so each call forks in milliseconds instead of paying the
 imports again. Protocol on stdin and stdout, one JSON object per line:
 
-    parent -> worker  {"submission": DIR, "module": NAME, "probes": FILE|null, "preload": [...],
-                       "uid": UID|null, "limits": {"memory": B, "file": B}}
+    parent -> worker  {"probes": FILE|null, "preload": [...], "uid": UID|null,
+                       "limits": {"memory": B, "file": B}, "scratch": B|null, "oom_victim": BOOL}
     worker -> parent  {"ready": true}
-    parent -> worker  {"dir": CALL_DIR, "timeout": S, "processes": N}
+    parent -> worker  {"dir": CALL_DIR, "timeout": S, "processes": N, "submission": DIR,
+                       "mount": BOOL, "module": NAME}
     worker -> parent  {"status": S, "timed_out": BOOL}   once the call and all it started are gone
 
-CALL_DIR holds request.json + request.npz. The child starts its own session, takes the
-limits (and, given a uid, drops to it), writes result.json + result.npz into CALL_DIR, sends
-its stdout and stderr to CALL_DIR/output.txt, and never speaks the protocol. The worker kills
-the child at its time limit and, being a subreaper, every process the call left behind.
+The worker serves any number of submissions (grader/sandbox/host.py): each request names
+its own. CALL_DIR holds request.json + request.npz. The child starts its own session; given
+"mount", it binds DIR (a copy of the submission) at /submission, read-only, and hides the
+folder of every other submission's copy; it takes the limits (and, given a uid, drops to it),
+writes result.json + result.npz into CALL_DIR, sends its stdout and stderr to
+CALL_DIR/output.txt, and never speaks the protocol. The worker kills the child at its time
+limit and, being a subreaper, every process the call left behind.
 """
 import ctypes
 import errno
@@ -38,8 +42,10 @@ import wire  # noqa: E402
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
 CLONE_NEWNS, CLONE_NEWIPC = 0x00020000, 0x08000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 8192, 1 << 14, 1 << 18
+SUBMISSION = "/submission"  # where a mounted submission appears (isolation.SUBMISSION_MOUNT)
 SCRATCH = ("/tmp", "/dev/shm")  # where a call may write besides its call folder (under bubblewrap)
 LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+_private_mounts = False  # whether this child has unshared its mount namespace yet
 
 
 def main() -> None:
@@ -132,11 +138,12 @@ def _child(request: dict, config: dict, probes) -> None:
                 _private_scratch(config["scratch"])
             except OSError as err:  # keep the worker's /tmp, which it wipes after the call
                 print(f"no private /tmp for this call: {err}", file=sys.stderr)
+        submission = _own_submission(request["submission"]) if request["mount"] else request["submission"]
         _confine(config, request)
         _fresh_random_state()
         os.chdir(request["dir"])
         _redirect_output()
-        result = _run(config, probes)
+        result = _run(request, submission, probes, tensors="torch" in config["preload"])
         try:
             wire.write(Path("."), "result", result)
         except wire.Unencodable as err:
@@ -168,8 +175,10 @@ def _private_scratch(size: int) -> None:
     call wrote can reach this one, and nothing this one writes outlives it. Needs CAP_SYS_ADMIN
     (bubblewrap as root grants it to the worker; the child loses it with its uid); elsewhere
     the worker wipes /tmp and /dev/shm after each call instead."""
+    global _private_mounts
     if LIBC is None or LIBC.unshare(CLONE_NEWNS | CLONE_NEWIPC) != 0:
         return
+    _private_mounts = True
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
     kept = _mounts_below("/tmp")  # the sandbox's own folders bound inside /tmp: call folders, data
     tmpfs = f"size={size},mode=1777"
@@ -189,6 +198,20 @@ def _private_scratch(size: int) -> None:
             _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
     _mount(staging, "/tmp", None, MS_MOVE, None)
     os.rmdir(staging)
+
+
+def _own_submission(copy: str) -> str:
+    """Bind this call's submission (`copy`) at /submission, read-only, and cover the folder of
+    every submission's copy with an empty one: a call sees its own submission and no other.
+    Without the mount namespace this needs, the call does not run (OSError: the child fails)."""
+    if not _private_mounts:
+        if LIBC is None or LIBC.unshare(CLONE_NEWNS) != 0:
+            raise OSError(ctypes.get_errno(), "cannot mount this call's submission (no mount namespace)")
+        _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+    _mount(copy, SUBMISSION, None, MS_BIND | MS_REC, None)
+    _mount(None, SUBMISSION, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+    _mount("tmpfs", os.path.dirname(copy), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0755")
+    return SUBMISSION
 
 
 def _mounts_below(top: str) -> list[tuple[str, bool]]:
@@ -289,13 +312,13 @@ def _report_failure() -> None:
         pass
 
 
-def _run(config: dict, probes) -> dict:
-    request = wire.read(Path("."), "request", tensors="torch" in config["preload"])
-    sys.path.insert(0, config["submission"])
+def _run(call: dict, submission: str, probes, tensors: bool) -> dict:
+    request = wire.read(Path("."), "request", tensors=tensors)
+    sys.path.insert(0, submission)
     try:
-        module = _load_file(config["module"], os.path.join(config["submission"], config["module"] + ".py"))
+        module = _load_file(call["module"], os.path.join(submission, call["module"] + ".py"))
     except BaseException as err:  # noqa: BLE001 - student code may raise anything, SystemExit too
-        return _failure("import", err, config["submission"])
+        return _failure("import", err, submission)
     if request["probe"] == "import":
         return {"ok": True, "value": None}
     try:
@@ -307,7 +330,7 @@ def _run(config: dict, probes) -> dict:
         else:
             value = getattr(probes, request["probe"])(module, *request["args"], **request["kwargs"])
     except BaseException as err:  # noqa: BLE001
-        return _failure("call", err, config["submission"])
+        return _failure("call", err, submission)
     result = {"ok": True, "value": value}
     if request.get("return_args"):
         result["args_after"] = request["args"]

@@ -75,15 +75,17 @@ CORPUS = {
         "        os.execvp('sleep', ['sleep', '1234.5'])\n    os._exit(0)\nreturn None",
         "expected a float, found NoneType"),
     # -- resources ----------------------------------------------------------------------
+    # Filling 512 MiB takes ~0.6 s here: a 3 s limit, so that the memory limit is what ends these.
     "memory_bomb": in_mae("hoard = []\nwhile True:\n    hoard.append(bytearray(64 << 20))",
-                          "the memory limit is 512 MiB"),
+                          "the memory limit is 512 MiB", time_scale=0.3),
     "shared_mmap_2gib": in_mae(  # RLIMIT_DATA does not count shared mappings; a cgroup does
         "import mmap\nm = mmap.mmap(-1, 2 << 30, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)\n"
-        "for i in range(0, 2 << 30, 4096):\n    m[i] = 1", "killed for using too much memory", cgroup=True),
+        "for i in range(0, 2 << 30, 4096):\n    m[i] = 1", "killed for using too much memory", cgroup=True,
+        time_scale=0.3),
     "fills_tmp_with_2gib": in_mae(  # tmpfs pages count in the cgroup too (and /tmp is size-limited)
         "import os\nos.makedirs('/tmp/hoard', exist_ok=True)\nfor i in range(2048):\n"
         "    with open(f'/tmp/hoard/{i}', 'wb') as f:\n        f.write(b'x' * (1 << 20))",
-        "`mae`", cgroup=True, isolation=True),
+        "`mae`", cgroup=True, isolation=True, time_scale=0.3),
     "fork_bomb": in_mae("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
                         "did not finish within the time limit", forks=True),
     "output_flood_100mb": in_mae("import sys\nfor _ in range(100):\n    sys.stdout.write('x' * (1 << 20))",

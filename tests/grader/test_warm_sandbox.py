@@ -1,0 +1,145 @@
+"""One warm worker serves many submissions (grader/sandbox/host.py): each submission's calls
+start from nothing the previous submission did, and none sees another's files, under
+bubblewrap and with resource limits only (where /tmp is the machine's: the files case is
+bubblewrap's alone, as the report's note says)."""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.sandbox import Sandbox, StudentFault
+from grader.sandbox.host import can_share
+from grader.sandbox.isolation import BUBBLEWRAP, Limits, choose
+
+SLEEPER = "61.75"  # the background process the first submission tries to leave running
+
+FIRST = f'''
+import os, subprocess, sys, numpy as np
+def leave_traces(marker):
+    for folder in ("/tmp", "/dev/shm"):
+        with open(os.path.join(folder, "trace-" + marker), "w") as f:
+            f.write(marker)
+    if os.fork() == 0:  # a double fork: an orphan the worker inherits
+        subprocess.Popen(["sleep", "{SLEEPER}"], start_new_session=True)
+        os._exit(0)
+    np.course_trace = marker           # state in a module every call shares (NumPy)
+    sys.modules["numpy"].random.seed(7)  # a seeded global generator
+    return float(np.random.rand())
+'''
+
+SECOND = '''
+import glob, os, sys, numpy as np
+def look():
+    here = sorted(os.listdir("/submission")) if os.path.isdir("/submission") else []
+    return {"files": sorted(glob.glob("/tmp/trace-*") + glob.glob("/dev/shm/trace-*")),
+            "numpy_state": getattr(np, "course_trace", ""),
+            "draw": float(np.random.rand()),
+            "submission": here,
+            "module_file": os.path.basename(sys.modules["student"].__file__)}
+def read(path):
+    with open(path) as f:
+        return f.read()
+def listing(path):
+    return sorted(os.listdir(path))
+'''
+
+
+def kinds():
+    found = ["rlimits"] + ([BUBBLEWRAP] if choose("auto")[0] == BUBBLEWRAP else [])
+    return [k for k in found if can_share(choose(k)[0])]
+
+
+def submission(root: Path, name: str, source: str) -> Path:
+    folder = root / name
+    folder.mkdir()
+    (folder / "student.py").write_text(source)
+    return folder
+
+
+def running(argument: str) -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f, open(f"/proc/{pid}/stat") as stat:
+                if argument.encode() in f.read().split(b"\0") and stat.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def call(box, name, *args):
+    return box.call("call", *args, target=name, label=name, timeout=20)["value"]
+
+
+@pytest.mark.parametrize("kind", kinds())
+def test_the_next_submission_starts_from_nothing_the_last_one_left(tmp_path, kind):
+    limits = Limits(memory_bytes=1 << 30)
+    first = submission(tmp_path, "first", FIRST)
+    second = submission(tmp_path, "second", SECOND)
+    with Sandbox(first, "student", isolation=kind, limits=limits) as box:
+        seeded = call(box, "leave_traces", "kim")
+        host, worker = box.host, box.worker.pid
+    try:
+        with Sandbox(second, "student", isolation=kind, limits=limits) as box:
+            seen = call(box, "look")
+            assert box.host is host and box.worker.pid == worker  # the same warm worker served both
+        assert running(SLEEPER) == []  # processes: all the first one started are gone
+        assert seen["numpy_state"] == ""  # module state: every call imports into a fresh fork
+        assert seen["draw"] != seeded  # random state: fresh entropy, not the seed the first one set
+        assert seen["module_file"] == "student.py"
+        if kind == BUBBLEWRAP:
+            assert seen["files"] == []  # files: each call's /tmp and /dev/shm are its own
+            assert seen["submission"] == ["student.py"]
+    finally:
+        for path in [*Path("/tmp").glob("trace-kim"), *Path("/dev/shm").glob("trace-kim")]:
+            path.unlink()  # only with resource limits, where /tmp is the machine's
+
+
+@pytest.mark.skipif(BUBBLEWRAP not in kinds(), reason="bubblewrap cannot share a worker here (not root)")
+def test_a_call_cannot_see_another_open_submission(tmp_path):
+    """The reference clock grades the reference beside the student, in the same warm worker:
+    the student's calls find neither its copy nor the folder copies are kept in."""
+    limits = Limits(memory_bytes=1 << 30)
+    other = submission(tmp_path, "other", "ANSWER = 42\ndef f(): return ANSWER\n")
+    student = submission(tmp_path, "student", SECOND)
+    with Sandbox(other, "student", isolation=BUBBLEWRAP, limits=limits) as open_box, \
+            Sandbox(student, "student", isolation=BUBBLEWRAP, limits=limits) as box:
+        assert call(open_box, "f") == 42  # its copy is in place while `box` runs
+        assert box.host is open_box.host
+        copies = box.host.copies
+        seen = call(box, "listing", str(copies))
+        assert len(os.listdir(copies)) == 2 and seen == []  # both copies are there, neither seen
+        with pytest.raises(StudentFault, match="FileNotFoundError"):
+            call(box, "read", str(copies / os.listdir(copies)[0] / "student.py"))
+        with pytest.raises(StudentFault, match="PermissionError|FileNotFoundError"):
+            call(box, "read", str(other / "student.py"))  # the original is not in the sandbox at all
+        assert call(box, "listing", "/submission") == ["student.py"]
+    assert os.listdir(copies) == []  # each copy goes with its sandbox; the worker stays warm
+
+
+@pytest.mark.parametrize("kind", kinds())
+def test_a_warm_worker_spares_the_start_up(tmp_path, kind):
+    """A second submission's first call costs a call, not a worker start: the worker's pid and
+    start time stay, and the preloads are not imported again."""
+    limits = Limits(memory_bytes=1 << 30)
+    boxes = [Sandbox(submission(tmp_path, f"s{i}", "def f(x): return x + 1\n"), "student",
+                     preload=("numpy", "pandas"), isolation=kind, limits=limits) for i in range(3)]
+    try:
+        assert np.array_equal(call(boxes[0], "f", np.ones(2)), np.full(2, 2.0))
+        worker = boxes[0].worker.pid
+        for box in boxes[1:]:
+            assert call(box, "f", 1) == 2 and box.worker.pid == worker
+    finally:
+        for box in boxes:
+            box.close()
+
+
+def test_a_sandbox_that_is_not_warm_closes_its_worker(tmp_path):
+    box = Sandbox(submission(tmp_path, "cold", "def f(): return 1\n"), "student", warm=False,
+                  isolation="rlimits")
+    assert call(box, "f") == 1
+    worker = box.worker
+    box.close()
+    assert worker.poll() is not None and not box.host.root.exists()
