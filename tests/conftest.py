@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.datasets.air_quality import BEIJING
+# One BLAS/OpenMP thread per test process (and per sandboxed call, which inherits it): xdist runs
+# a process per core, and more threads than cores made one NumPy training 35x slower here.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+from course_lib.datasets.air_quality import BEIJING  # noqa: E402
+from tests import support  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # One course secret for the whole suite, so that every grading draws reproducible inputs
@@ -17,6 +23,18 @@ os.environ.setdefault("COURSE_SECRET", "the test suite's course secret")
 # The tests grade this repository's course (the reference course), from whatever folder pytest
 # runs in; tests of another course (a bundle, a course made with `course new`) choose theirs.
 os.environ.setdefault("COURSE_DIR", str(ROOT))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_reports(tmp_path_factory, worker_id):
+    """One folder of graded reports for every test process of this run (tests/support.grade):
+    pytest-xdist's workers share their base temporary folder's parent."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base if worker_id == "master" else base.parent) / "shared-reports"
+    folder.mkdir(exist_ok=True)
+    support.SHARED = folder
+    yield folder
+    support.SHARED = None
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,15 @@
 """Helpers for tests that grade submissions: mutants of the reference and short-hand grading."""
 from __future__ import annotations
 
+import copyreg
 import dataclasses
+import hashlib
 import os
+import pickle
 from pathlib import Path
+from types import MappingProxyType
+
+from filelock import FileLock
 
 from grader import course
 from grader.batch import content_sha256
@@ -12,19 +18,36 @@ from grader.selftest.mutants import Mutant, write_mutant  # noqa: F401 - for the
 
 
 _reports: dict = {}
+SHARED: Path | None = None  # a folder every test process of this run shares (conftest sets it)
+copyreg.pickle(MappingProxyType, lambda proxy: (MappingProxyType, (dict(proxy),)))  # a report's frozen mappings
 IDS = sorted(course.current().assignments)  # the engine's tests run over whatever assignments the course has
 RULES = course.current().rules  # and check what the course requires of each (course-grader.toml [rules])
 
 
 def grade(assignment_id: str, folder: Path, data_dir=None, time_scale: float = 1.0):
-    """The report of `folder`, graded once per test session for the same files and options:
-    the grading, formats and translation tests share the (immutable) reports of the corpora."""
+    """The report of `folder`, graded once per test run for the same files and options: the
+    grading, formats and translation tests share the (immutable) reports of the corpora, also
+    across pytest-xdist's workers (one grades, under a lock; the others read its report)."""
     key = (assignment_id, content_sha256(Path(folder)) if Path(folder).exists() else str(folder),
            str(data_dir), time_scale, tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("COURSE_"))))
     if key not in _reports:
-        _reports[key] = grade_submission(course.get(assignment_id), folder, data_dir=data_dir,
-                                         time_scale=time_scale)
+        _reports[key] = _shared(key, lambda: grade_submission(course.get(assignment_id), folder,
+                                                              data_dir=data_dir, time_scale=time_scale))
     return dataclasses.replace(_reports[key], submission=str(folder))
+
+
+def _shared(key: tuple, make):
+    """`make()`, or what another test process of this run made for `key`: a pickle of our own
+    report (trusted test data, never a student's), written and read under a lock."""
+    if SHARED is None:
+        return make()
+    path = SHARED / f"{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}.pickle"
+    with FileLock(f"{path}.lock"):
+        if path.exists():
+            return pickle.loads(path.read_bytes())
+        value = make()
+        path.write_bytes(pickle.dumps(value))
+        return value
 
 
 def failing(report) -> set[str]:

@@ -12,7 +12,6 @@ import hashlib
 import io
 import os
 import tempfile
-import urllib.request
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -174,6 +173,7 @@ def fetch(dataset: Dataset, source: str | None = None, dest_root=None, timeout: 
 
 def _download(url: str, timeout: float) -> bytes:
     try:
+        import urllib.request  # only a download needs it (an import of 30-100 ms)
         with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.read()
     except (OSError, ValueError) as err:

@@ -64,6 +64,7 @@ class Sandbox:
             self._own = True
         self.limits = limits
         self._place: str | None = None  # where the calls find the submission (Host.add), once asked
+        self._released = False
 
     @staticmethod
     def prestart(probes: Path | None = None, preload: tuple[str, ...] = ("numpy",), *,
@@ -72,7 +73,9 @@ class Sandbox:
         it: its imports overlap with the grader's own (a no-op where workers are not shared)."""
         kind = choose(isolation)[0]
         if can_share(kind):
-            hosts.get(kind, probes, tuple(preload), limits or Limits.from_env(), datasets).start()
+            host = hosts.get(kind, probes, tuple(preload), limits or Limits.from_env(), datasets)
+            host.start()
+            hosts.release(host)
 
     @property
     def memory_limit(self) -> str:
@@ -94,6 +97,9 @@ class Sandbox:
             self._place = None
         if self._own:
             self.host.close()
+        elif not self._released:
+            self._released = True
+            hosts.release(self.host)
 
     # -- the one public operation ------------------------------------------------------
     def call(self, probe: str, *args, label: str, timeout: float, target: str | None = None,

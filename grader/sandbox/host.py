@@ -5,7 +5,8 @@ cgroup and its preloads (NumPy, pandas, torch imported once). Each call names th
 it runs: the child forked for it mounts that submission alone at /submission (under bubblewrap,
 every other submission's copy hidden), so one warm worker serves every submission of a batch
 and a submission pays for a copy of its files, not for a start-up. `hosts.get` keeps them per
-process, keyed by everything the worker was started with, least recently used closed first.
+process and thread, keyed by everything the worker was started with, least recently used
+closed first.
 
 Where the child cannot mount (bubblewrap without root: no CAP_SYS_ADMIN to give it) a host
 serves one submission, bound by bubblewrap itself, and is closed with it: the isolation is
@@ -79,6 +80,7 @@ class Host:
         self.memory_limit = ""  # which memory limit held, for the report (set when the worker starts)
         self._buffer = b""
         self._starting = False  # launched, its "ready" not read yet
+        self.users = 0  # sandboxes using this host now (Hosts.get); only an idle host is closed
 
     # -- submissions ----------------------------------------------------------------------
     def add(self, submission: Path) -> str:
@@ -239,13 +241,21 @@ class Hosts:
 
     def get(self, kind: str, probes: Path | None, preload: tuple[str, ...], limits: Limits,
             datasets: bool) -> Host:
-        key = (kind, str(probes), tuple(preload), limits, datasets, tempfile.gettempdir())
+        key = (kind, str(probes), tuple(preload), limits, datasets, tempfile.gettempdir(),
+               threading.get_ident())  # a worker answers one call at a time: threads (Dask's) get their own
         with self._lock:
             host = self._hosts.pop(key, None) or Host(kind, probes, tuple(preload), limits, datasets)
             self._hosts[key] = host
-            while len(self._hosts) > self.kept:
-                self._hosts.popitem(last=False)[1].close()
+            host.users += 1
+            idle = [k for k, h in self._hosts.items() if not h.users]  # least recently used first
+            for old in idle[:max(0, len(self._hosts) - self.kept)]:
+                self._hosts.pop(old).close()
             return host
+
+    def release(self, host: Host) -> None:
+        """A sandbox is done with `host` (it stays warm for the next)."""
+        with self._lock:
+            host.users = max(0, host.users - 1)
 
     def close(self) -> None:
         with self._lock:

@@ -264,3 +264,19 @@ def test_a_resumed_run_counts_what_it_graded_before_in_its_statistics(tmp_path, 
     lines = batch.describe(resumed, "assignment1")
     assert any(line.startswith("score of the 3 graded in this run, 2 of them before --resume") for line in lines)
     assert any(line.startswith("  cho 0/25: linear_regression.py has a SyntaxError") for line in lines)
+
+
+def test_workers_split_the_cores_between_their_thread_pools(monkeypatch):
+    """Each local worker's BLAS and OpenMP pools get cores // workers threads (at least one),
+    unless the instructor chose; the setting goes with the pool."""
+    from grader.batch import THREAD_VARIABLES, threads_split
+    for name in THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")  # the instructor's own choice stays
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    with threads_split(4):
+        assert (os.environ["OMP_NUM_THREADS"], os.environ["OPENBLAS_NUM_THREADS"]) == ("2", "2")
+        assert os.environ["MKL_NUM_THREADS"] == "3"
+    assert "OMP_NUM_THREADS" not in os.environ and os.environ["MKL_NUM_THREADS"] == "3"
+    with threads_split(16):
+        assert os.environ["OMP_NUM_THREADS"] == "1"

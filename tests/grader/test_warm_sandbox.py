@@ -143,3 +143,26 @@ def test_a_sandbox_that_is_not_warm_closes_its_worker(tmp_path):
     worker = box.worker
     box.close()
     assert worker.poll() is not None and not box.host.root.exists()
+
+
+def test_threads_get_workers_of_their_own_and_a_busy_one_is_never_closed(tmp_path):
+    """Dask grades in threads: two threads must never share one worker's pipe, and making room
+    for more warm workers closes only idle ones."""
+    import threading
+    from grader.sandbox.host import Hosts
+    registry = Hosts(kept=1)
+    limits = Limits(memory_bytes=1 << 30)
+    mine = registry.get("rlimits only", None, ("numpy",), limits, True)
+    found = []
+    thread = threading.Thread(target=lambda: found.append(registry.get("rlimits only", None, ("numpy",), limits, True)))
+    thread.start()
+    thread.join()
+    try:
+        assert found[0] is not mine
+        assert mine.root.exists() and found[0].root.exists()  # both in use: neither closed, though kept=1
+        registry.release(found[0])
+        other = registry.get("rlimits only", None, ("numpy", "pandas"), limits, True)
+        assert not found[0].root.exists() and mine.root.exists()  # the idle one made room
+        registry.release(other)
+    finally:
+        registry.close()
