@@ -74,7 +74,7 @@ class ReferenceClock:
         if not (self.assignment.solution_dir / f"{self.assignment.module}.py").exists():
             return Limit(fixed.seconds, why="the fixed limit (no reference solution here to measure)")
         try:
-            reference_s = self._seconds(rule)
+            reference_s = float(f"{self._seconds(rule):.3g}")  # one figure for the limit, the message and the report
         except Exception as err:  # noqa: BLE001 - the reference failed (a missing dataset?): the fixed limit holds
             return Limit(fixed.seconds, why=f"the fixed limit (measuring the reference failed: {err})")
         scale = self.time_scale  # the instructor's --time-scale multiplies the whole rule

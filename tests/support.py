@@ -19,7 +19,13 @@ from grader.selftest.mutants import Mutant, write_mutant  # noqa: F401 - for the
 
 _reports: dict = {}
 SHARED: Path | None = None  # a folder every test process of this run shares (conftest sets it)
-copyreg.pickle(MappingProxyType, lambda proxy: (MappingProxyType, (dict(proxy),)))  # a report's frozen mappings
+
+
+def _frozen(mapping: dict) -> MappingProxyType:
+    return MappingProxyType(mapping)
+
+
+copyreg.pickle(MappingProxyType, lambda proxy: (_frozen, (dict(proxy),)))  # a report's frozen mappings
 IDS = sorted(course.current().assignments)  # the engine's tests run over whatever assignments the course has
 RULES = course.current().rules  # and check what the course requires of each (course-grader.toml [rules])
 
