@@ -416,9 +416,11 @@ def gradebook_feedback(path, assignment_id, out, lang, show_hidden):
     """
     from grader import feedback
     from grader.submission_files import shown
-    written = feedback.write_pages(gradebook=path, out=out, assignment_id=assignment_id, lang=lang,
-                                   show_hidden=show_hidden)
+    written, unreadable = feedback.write_pages(gradebook=path, out=out, assignment_id=assignment_id, lang=lang,
+                                               show_hidden=show_hidden)
     click.echo(f"{len(written)} feedback page(s) written to {out} (HTML and Markdown; index.csv says whose)")
+    for _, why in unreadable:
+        click.echo(f"no page: {why}", err=True)
     incomplete = [shown(student) for student, _, report in written if not report.complete]
     if incomplete:
         click.echo(f"{len(incomplete)} of them incomplete (the grader failed on a check; not a final grade): "
