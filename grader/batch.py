@@ -270,10 +270,16 @@ def _seconds(report: dict) -> float:
     return sum(c["duration_s"] for c in report["checks"])
 
 
-def histogram(percents: list[float], bins: int = 10, width: int = 30) -> list[str]:
+def bin_counts(percents: list[float], bins: int = 10) -> list[int]:
+    """How many of `percents` fall in each of `bins` equal ranges of 0-100% (100% in the last)."""
     counts = [0] * bins
     for p in percents:
-        counts[min(bins - 1, int(p // (100 / bins)))] += 1
+        counts[max(0, min(bins - 1, int(p // (100 / bins))))] += 1
+    return counts
+
+
+def histogram(percents: list[float], bins: int = 10, width: int = 30) -> list[str]:
+    counts = bin_counts(percents, bins)
     top = max(counts) or 1
     step = 100 // bins
     return [f"{i * step:3d}-{(i + 1) * step:3d}%  {'#' * round(width * c / top):<{width}} {c}"

@@ -416,13 +416,48 @@ def gradebook_feedback(path, assignment_id, out, lang, show_hidden):
     """
     from grader import feedback
     from grader.submission_files import shown
-    written = feedback.write_pages(gradebook=path, out=out, assignment_id=assignment_id, lang=lang,
-                                   show_hidden=show_hidden)
+    written, unreadable = feedback.write_pages(gradebook=path, out=out, assignment_id=assignment_id, lang=lang,
+                                               show_hidden=show_hidden)
     click.echo(f"{len(written)} feedback page(s) written to {out} (HTML and Markdown; index.csv says whose)")
+    for _, why in unreadable:
+        click.echo(f"no page: {why}", err=True)
     incomplete = [shown(student) for student, _, report in written if not report.complete]
     if incomplete:
         click.echo(f"{len(incomplete)} of them incomplete (the grader failed on a check; not a final grade): "
                    + ", ".join(incomplete), err=True)
+
+
+@cli.command("class-report")
+@click.argument("assignment_id")
+@GRADEBOOK
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write class-report.html and class-report.json into (created if missing).")
+@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
+              help="Language of the page, its check titles and mistakes (ko: Korean).")
+@click.option("--with-feedback", is_flag=True,
+              help="Also write each student's feedback pages into OUT/feedback/, where the page links to them "
+                   "(as `gradebook feedback --out OUT/feedback` writes them).")
+@friendly
+def class_report(assignment_id, path, out, lang, with_feedback):
+    """Write the class report of ASSIGNMENT_ID from each student's newest grade: for instructors,
+    an HTML page (no script, opens from a file) and its JSON.
+
+    Score histogram, pass rate per check (hidden ones labelled), known mistakes by how many
+    students made them, late penalties, the slowest and incomplete gradings, and a row per
+    student linking to their feedback page (feedback/<student>.html).
+
+    Example: course class-report hw1 --gradebook grades.sqlite --out class/ --with-feedback
+    """
+    from grader import class_report as reporting
+    data, unreadable = reporting.main(assignment_id=assignment_id, gradebook=path, out=out, lang=lang,
+                                      with_feedback=with_feedback)
+    pages = out / reporting.FEEDBACK
+    click.echo(f"{data['assignment']}: class report of {data['summary']['students']} student(s) -> "
+               f"{out / reporting.PAGE}, {out / reporting.DATA}; " + (
+                   f"each student's feedback pages in {pages}" if with_feedback else
+                   f"its links open the students' pages once they are in {pages} (--with-feedback writes them)"))
+    for why in unreadable:
+        click.echo(f"left out: {why}", err=True)
 
 
 @cli.command()

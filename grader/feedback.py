@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import re
+import sqlite3
 from pathlib import Path
 
 from course_lib.errors import CourseError
 from grader.formats import render
-from grader.formats.escape import csv_cell
-from grader.gradebook import Gradebook
+from grader.formats.escape import csv_cell, visible
+from grader.gradebook import Grade, Gradebook
 from grader.report import Report
 from grader.submission_files import shown
 
@@ -56,7 +58,7 @@ def the_assignment(book: Gradebook, path: Path, assignment_id: str | None) -> st
 
 def stored(*, gradebook: Path, student: str, assignment_id: str | None = None) -> Report:
     """The newest stored report of `student`; CourseError naming the students there are."""
-    with Gradebook(_existing(gradebook)) as book:
+    with open_existing(gradebook) as book:
         assignment = the_assignment(book, gradebook, assignment_id)
         grades = book.latest(assignment)
     if student not in grades:
@@ -69,33 +71,67 @@ def stored(*, gradebook: Path, student: str, assignment_id: str | None = None) -
 
 
 def write_pages(*, gradebook: Path, out: Path, assignment_id: str | None = None, lang: str = "en",
-                show_hidden: bool = False) -> list[tuple[str, str, Report]]:
+                show_hidden: bool = False) -> tuple[list[tuple[str, str, Report]], list[tuple[str, str]]]:
     """Write `<stem>.html` and `<stem>.md` for each student's newest grade into `out`, and
-    `index.csv` (student, files, score); [(student, stem, report)], sorted by student."""
-    with Gradebook(_existing(gradebook)) as book:
+    `index.csv` (student, files, score). ([(student, stem, report)], sorted by student; [(student,
+    why)] for each stored report that cannot be read, which gets no page)."""
+    with open_existing(gradebook) as book:
         assignment = the_assignment(book, gradebook, assignment_id)
-        grades = book.latest(assignment)
+        reports, unreadable = readable(book.latest(assignment, parse=False), gradebook)
     if out.exists() and not out.is_dir():
         raise CourseError(f"--out {out} is a file; give a folder for the feedback pages.")
     out.mkdir(parents=True, exist_ok=True)
-    written, taken = [], set()
-    for student, grade in sorted(grades.items()):
-        report, stem = Report.from_dict(grade.report), file_stem(student, taken)
-        for suffix, fmt in ((".html", "html"), (".md", "markdown")):
-            (out / f"{stem}{suffix}").write_text(render(report, fmt, lang, show_hidden, student), encoding="utf-8")
-        written.append((student, stem, report))
+    written = []
+    for student, stem in stems(sorted(reports) + [s for s, _ in unreadable]).items():
+        if student in reports:
+            for suffix, fmt in ((".html", "html"), (".md", "markdown")):
+                text = render(reports[student], fmt, lang, show_hidden, student)
+                (out / f"{stem}{suffix}").write_text(text, encoding="utf-8")
+            written.append((student, stem, reports[student]))
     with open(out / "index.csv", "w", newline="", encoding="utf-8") as f:
         rows = csv.writer(f)
         rows.writerow(["student", "assignment", "score", "max_score", "complete", "html", "markdown"])
         for student, stem, report in written:
             rows.writerow([csv_cell(v) for v in (student, assignment, report.score, report.max_score,
                                                  int(report.complete), f"{stem}.html", f"{stem}.md")])
-    return written
+    return written, unreadable
 
 
-def _existing(gradebook: Path) -> Path:
-    """`gradebook`, which must exist: opening a missing one would create an empty gradebook."""
+def stems(students) -> dict[str, str]:
+    """Each student's page file stem (`file_stem`), given out in sorted order, so that every
+    command that links to a page names the file `gradebook feedback` writes."""
+    taken: set[str] = set()
+    return {student: file_stem(student, taken) for student in sorted(students)}
+
+
+def readable(grades: dict[str, Grade], gradebook: Path) -> tuple[dict[str, Report], list[tuple[str, str]]]:
+    """({student: report}, [(student, why)]) of grades read with `Gradebook.latest(..., parse=False)`:
+    a stored report that does not parse is a line saying so, never a crash."""
+    reports, unreadable = {}, []
+    for student, grade in sorted(grades.items()):
+        try:
+            reports[student] = Report.from_dict(json.loads(grade.report))
+        except (ValueError, KeyError, TypeError, AttributeError) as err:  # JSONDecodeError is a ValueError
+            unreadable.append((student, (
+                f"the stored report of {shown(student)} (run {grade.run_id}) cannot be read "
+                f"({type(err).__name__}: {visible(str(err), 200)}); grade it again with `course grade-all "
+                f"{grade.assignment} SUBMISSIONS --regrade --gradebook {gradebook}`.")))
+    return reports, unreadable
+
+
+def open_existing(gradebook: Path) -> Gradebook:
+    """The gradebook at `gradebook`, which must exist (opening a missing one would create an
+    empty gradebook) and be one; CourseError saying which file to give otherwise."""
     if not Path(gradebook).is_file():
         raise CourseError(f"gradebook {gradebook} not found; give the file grade-all wrote with --gradebook "
                           f"(default gradebook.sqlite in the folder it ran in).")
-    return Path(gradebook)
+    book = None
+    try:
+        book = Gradebook(Path(gradebook))
+        book.assignments()
+    except sqlite3.DatabaseError as err:
+        if book is not None:
+            book.close()
+        raise CourseError(f"{gradebook} is not a gradebook ({err}); give the SQLite file grade-all wrote "
+                          f"with --gradebook.") from None
+    return book

@@ -72,11 +72,11 @@ def header(report: Report, lang: str, student: str | None = None) -> list[tuple[
     """(label, value) pairs that open a page: whose it is (when known), when it was graded, by
     which grader. Labels in `lang`; the student id is the student's own text, to escape."""
     pairs = [(translate(STUDENT, lang), student)] if student else []
-    return pairs + [(translate(GRADED, lang), _when(report.created_at)),
+    return pairs + [(translate(GRADED, lang), when(report.created_at)),
                     (translate(GRADER, lang), f"course-grader {report.grader_version}")]
 
 
-def _when(created_at: str) -> str:
+def when(created_at: str) -> str:
     """An ISO 8601 time as "2026-12-01 14:59 UTC"; as it is when it is not one."""
     try:
         return dt.datetime.fromisoformat(created_at).astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -5,6 +5,7 @@ reports come back unchanged, and each student's page gets a safe file name."""
 import csv
 import io
 import json
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -197,6 +198,26 @@ def test_feedback_writes_every_student_s_pages_and_an_index(tmp_path):
     assert "kim.html" in {r["html"] for r in rows}
     kim = (tmp_path / "pages" / "kim.html").read_text(encoding="utf-8")
     assert "kim" in kim and "test R^2 = 0.1" not in kim and images(kim) == 1  # hidden details stay hidden
+
+
+def test_a_stored_report_that_does_not_parse_gets_a_line_and_no_page_and_the_others_theirs(tmp_path):
+    gradebook_of(tmp_path / "gb.sqlite", {"kim": A1, "lee": A1, "park": A1})
+    with sqlite3.connect(tmp_path / "gb.sqlite") as db:
+        db.execute("UPDATE grades SET report = '{not json' WHERE student = 'lee'")
+        db.execute("""UPDATE grades SET report = '{"checks": []}' WHERE student = 'park'""")
+    result = CliRunner().invoke(cli, ["gradebook", "feedback", "--gradebook", str(tmp_path / "gb.sqlite"),
+                                      "--out", str(tmp_path / "pages")])
+    assert result.exit_code == 0, result.output
+    assert "1 feedback page(s) written" in result.stdout and (tmp_path / "pages" / "kim.html").is_file()
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("no page: the stored report of lee (run 1) cannot be read")
+    assert "park" in lines[1] and "--regrade" in lines[1] and not (tmp_path / "pages" / "lee.html").exists()
+
+
+def test_a_file_that_is_no_gradebook_is_named_as_such(tmp_path):
+    (tmp_path / "notes.sqlite").write_text("these are my notes, not a database " * 50)
+    result = CliRunner().invoke(cli, ["gradebook", "show", "kim", "--gradebook", str(tmp_path / "notes.sqlite")])
+    assert result.exit_code == 1 and "notes.sqlite is not a gradebook (file is not a database)" in result.output
 
 
 def test_show_prints_a_stored_report_and_names_the_students_when_the_id_is_unknown(tmp_path):
