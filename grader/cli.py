@@ -49,6 +49,14 @@ def output_file(ctx, param, path: Path | None) -> Path | None:
     return path
 
 
+def output_folder(ctx, param, path: Path | None) -> Path | None:
+    """output_file's rule for a folder a command writes its files into (--out DIR): the folder
+    is created now, before any work."""
+    if path is not None:
+        output_file(ctx, param, path / "file")  # makes `path`, the folder of a file in it
+    return path
+
+
 ALLOW_UNISOLATED = click.option(
     "--allow-unisolated", is_flag=True,
     help="Grade submissions even without bubblewrap, whose absence lets student code read and rewrite the "
@@ -341,6 +349,34 @@ def grade_all(assignment_id, submissions, workers, gradebook, resume, regrade, t
     click.echo("\n".join(batch.describe(summary, assignment_id)))
     if summary.failed:
         sys.exit(3)
+
+
+@cli.command()
+@click.argument("assignment_id")
+@click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, callback=output_folder,
+              help="Folder to write similarity.json and similarity.html into (created if missing).")
+@click.option("--threshold", type=click.FloatRange(min=0, max=1, min_open=True), default=0.5, show_default=True,
+              help="Report the pairs whose score (the Jaccard index of their fingerprints) is at least this.")
+@click.option("--top", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Report at most this many pairs, the highest scores first.")
+@friendly
+def similarity(assignment_id, submissions, out, threshold, top):
+    """Rank the pairs of submissions in SUBMISSIONS whose code is alike, with the matching
+    regions side by side (similarity.html) and as data (similarity.json).
+
+    Robust to renamed identifiers, reordered functions, rewritten comments and a new layout.
+    The stub and the code every correct solution shares are left out, so independent correct
+    solutions are not flagged. SUBMISSIONS is what grade-all takes; each entry that cannot be
+    read gets a line, and the others are compared.
+
+    \b
+    Example: course similarity hw1 submitted/ --out similarity/ --threshold 0.6
+    """
+    from grader.similarity import detect
+    result = detect.main(assignment_id=assignment_id, submissions=submissions, out=out, threshold=threshold,
+                         top=top)
+    click.echo("\n".join(detect.describe(result, out)))
 
 
 @cli.group()
