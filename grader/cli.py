@@ -14,6 +14,7 @@ import click
 from course_lib.errors import CourseError
 from grader.formats import FORMATS, render
 from grader.i18n import LANGS, localized
+from grader import similarity as similarity_defaults
 
 COURSE_FILE = click.option(
     "--course-file", "course_file_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -356,9 +357,11 @@ def grade_all(assignment_id, submissions, workers, gradebook, resume, regrade, t
 @click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, callback=output_folder,
               help="Folder to write similarity.json and similarity.html into (created if missing).")
-@click.option("--threshold", type=click.FloatRange(min=0, max=1, min_open=True), default=0.5, show_default=True,
-              help="Report the pairs whose score (the Jaccard index of their fingerprints) is at least this.")
-@click.option("--top", type=click.IntRange(min=1), default=100, show_default=True,
+@click.option("--threshold", type=click.FloatRange(min=0, max=1, min_open=True), default=similarity_defaults.THRESHOLD,
+              show_default=True,
+              help="Report the pairs whose score (the Jaccard index of their fingerprints) is at least this; "
+                   "lower it (0.5) to see partial copies too.")
+@click.option("--top", type=click.IntRange(min=1), default=similarity_defaults.TOP, show_default=True,
               help="Report at most this many pairs, the highest scores first.")
 @friendly
 def similarity(assignment_id, submissions, out, threshold, top):

@@ -16,12 +16,10 @@ from pathlib import Path
 from course_lib.errors import CourseError
 from grader import course
 from grader.formats.escape import terminal
-from grader.similarity import excluded, index, regions, report, sources, tokens
+from grader.similarity import THRESHOLD, TOP, excluded, index, regions, report, sources, tokens
 from grader.similarity.fingerprints import fingerprints
 from grader.submission_files import shown
 
-THRESHOLD = 0.5  # the Jaccard score from which a pair is reported
-TOP = 100  # pairs the reports hold at most
 MIN_SHARED = 4  # fingerprints a pair must share to be reported (a few alone prove nothing)
 SHOWN = 10  # pairs the terminal summary lists
 

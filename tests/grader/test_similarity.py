@@ -8,6 +8,7 @@ import json
 import os
 import random
 import re
+import shutil
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,14 +19,18 @@ from click.testing import CliRunner
 from grader import course
 from grader.cli import cli
 from grader.selftest.mutants import mutant_source
-from grader.similarity import detect, index, report
+from grader.similarity import detect, excluded, index, report
 from grader.similarity.fingerprints import fingerprints
 from grader.similarity.tokens import Code, stream
 from tests.disguise import disguise
 from tests.hostile.test_bad_entries import bad_class
 
 A1 = course.get("assignment1")
-STUBS = 8  # students who hand in the stub untouched: fewer than half the class, so only the stub rule stops them
+ROOT = Path(__file__).resolve().parents[2]
+# Students who hand in the stub untouched. With the 12 solutions and copies, a class of 28: code
+# in all 12 is not common to the class (over 14), so only the solutions rule leaves it out;
+# in the class of 20 with 8 stubs, only the stub rule leaves out what the stub gives.
+STUBS, FEWER_STUBS = 16, 8
 EVERYTHING = {"threshold": 1e-9, "top": 10 ** 6}  # every pair sharing MIN_SHARED fingerprints
 
 
@@ -47,8 +52,8 @@ def write(folder: Path, name: str, text: str) -> None:
     (folder / name).write_text(text)
 
 
-def make_class(root: Path, assignment) -> dict[str, str]:
-    """Each solution, a disguised copy of each, and STUBS untouched stubs (as the module or the
+def make_class(root: Path, assignment, stubs: int = STUBS) -> dict[str, str]:
+    """Each solution, a disguised copy of each, and `stubs` untouched stubs (as the module or the
     notebook); student -> the solution it comes from ("stub" for the stubs)."""
     origin = {}
     for seed, (name, source) in enumerate(solutions(assignment).items()):
@@ -56,7 +61,7 @@ def make_class(root: Path, assignment) -> dict[str, str]:
         write(root / f"copy_of_{name}", f"{assignment.module}.py", disguise(source, seed))
         origin |= {name: name, f"copy_of_{name}": name}
     stub_notebook = (assignment.stub_dir / f"{assignment.id}.ipynb").read_text()
-    for i in range(STUBS):
+    for i in range(stubs):
         if i % 2:
             write(root / f"stub{i}", f"{assignment.id}.ipynb", stub_notebook)
         else:
@@ -74,7 +79,7 @@ def compared(request, tmp_path_factory):
 
 
 def test_every_disguised_copy_ranks_above_every_pair_of_independent_solutions(compared):
-    origin, everything, _ = compared
+    origin, everything, default = compared
     scores = {(p.a, p.b): p.match.score for p in everything.pairs}
     disguised = {tuple(sorted((name, f"copy_of_{name}"))) for name, o in origin.items() if name == o}
     assert len(disguised) == 6 and disguised <= set(scores), sorted(disguised - set(scores))
@@ -85,6 +90,46 @@ def test_every_disguised_copy_ranks_above_every_pair_of_independent_solutions(co
     assert weakest > max(independent.values()), (weakest, max(independent.items(), key=lambda kv: kv[1]))
     ranked = [(p.a, p.b) for p in everything.pairs]
     assert set(ranked[:len(disguised)]) == disguised
+    assert {(p.a, p.b) for p in default.pairs} == disguised  # flagged at the default threshold: those only
+
+
+GIVEN = """\
+import pandas as pd
+import matplotlib.pyplot as plt
+
+
+def load_station(path, station="Aotizhongxin"):
+    frame = pd.read_csv(path)
+    frame = frame[frame["station"] == station]
+    hours = pd.to_datetime(frame[["year", "month", "day", "hour"]])
+    return frame.assign(time=hours).set_index("time")[["PM10", "PM2.5"]]
+
+
+def plot_fit(X, y, predicted, title="PM2.5 against PM10"):
+    figure, axes = plt.subplots(figsize=(6, 4))
+    axes.scatter(X[:, 0], y, s=2, alpha=0.3, label="hours")
+    order = X[:, 0].argsort()
+    axes.plot(X[order, 0], predicted[order], color="red", label="fit")
+    axes.set_xlabel("PM10")
+    axes.set_ylabel("PM2.5")
+    axes.set_title(title)
+    axes.legend()
+    return figure
+"""
+
+
+def course_with_given_code(root: Path) -> Path:
+    """A copy of this course whose assignment1 notebook gives students a cell of code the
+    reference does not hold (loading and plotting helpers): only the stub rule leaves it out."""
+    root.mkdir(parents=True)
+    shutil.copy(ROOT / "course-grader.toml", root / "course-grader.toml")
+    shutil.copytree(A1.stub_dir, root / "assignments" / "assignment1")
+    shutil.copytree(A1.solution_dir, root / "solutions" / "assignment1")
+    path = root / "assignments" / "assignment1" / "assignment1.ipynb"
+    book = json.loads(path.read_text())
+    book["cells"].insert(1, json.loads(notebook(GIVEN))["cells"][0])
+    path.write_text(json.dumps(book))
+    return root
 
 
 def test_an_untouched_stub_handed_in_by_many_students_is_not_flagged(compared):
@@ -93,6 +138,17 @@ def test_an_untouched_stub_handed_in_by_many_students_is_not_flagged(compared):
     assert stubs <= {s.student for s in default.compared}  # read and compared, modules and notebooks alike
     assert not [(p.a, p.b) for p in everything.pairs if stubs & {p.a, p.b}]
     assert default.pairs and not [(p.a, p.b) for p in default.pairs if stubs & {p.a, p.b}]
+
+
+def test_code_the_stub_gives_is_no_evidence_when_many_hand_it_in_untouched(tmp_path):
+    with course.using(course_with_given_code(tmp_path / "course")):
+        assignment = course.get("assignment1")
+        given = prints_of(GIVEN) - excluded.for_assignment(assignment).solutions
+        assert len(given) >= 3 * detect.MIN_SHARED  # what only the stub rule keeps from being evidence
+        origin = make_class(tmp_path / "class", assignment, FEWER_STUBS)
+        flagged = [(p.a, p.b) for p in detect.compare(assignment, tmp_path / "class", **EVERYTHING).pairs
+                   if {p.a, p.b} & {s for s, o in origin.items() if o == "stub"}]
+    assert flagged == []
 
 
 def top_level_blocks(source: str) -> tuple[str, list[str]]:
