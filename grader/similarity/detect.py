@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +44,7 @@ class Result:
     skipped: list[str]
     left_out: dict[str, int]  # k-gram hashes left out of every submission, by reason
     notes: list[str] = field(default_factory=list)  # about the exclusions
-    seconds: float = 0.0
+    seconds: dict[str, float] = field(default_factory=dict)  # by stage
 
 
 def main(*, assignment_id: str, submissions: Path, out: Path, threshold: float = THRESHOLD,
@@ -53,32 +54,43 @@ def main(*, assignment_id: str, submissions: Path, out: Path, threshold: float =
         raise CourseError(f"--threshold {threshold} is not a score; give one above 0 and at most 1 (e.g. 0.5).")
     if top < 1:
         raise CourseError(f"--top {top}: give how many pairs to report, at least 1.")
-    assignment = course.get(assignment_id)
-    start = time.perf_counter()
-    result = compare(assignment, Path(submissions), threshold, top)
-    result.seconds = time.perf_counter() - start
-    report.write(result, Path(out))
+    result = compare(course.get(assignment_id), Path(submissions), threshold, top)
+    with _timed(result.seconds, "reports"):
+        report.write(result, Path(out))
     return result
 
 
-def compare(assignment, submissions: Path, threshold: float = THRESHOLD, top: int = TOP) -> Result:
-    """The Result of comparing the class in `submissions` (nothing written)."""
-    read, unread, skipped = sources.read_class(submissions, assignment)
-    left_out = excluded.for_assignment(assignment)
-    streams = [tokens.stream(list(source.codes)) for source in read]
-    prints = [fingerprints(stream) for stream in streams]
-    sets = [frozenset(found) - left_out.hashes for found in prints]
-    matches, common = index.indexed_pairs(sets)
-    ranked = sorted((m for m in matches if m.score >= threshold and m.shared >= MIN_SHARED),
-                    key=lambda m: (-m.score, read[m.a].student, read[m.b].student))
-    pairs = [Pair(read[m.a].student, read[m.b].student, m,
-                  tuple(regions.regions(streams[m.a], prints[m.a], streams[m.b], prints[m.b],
-                                        (sets[m.a] & sets[m.b]) - common)))
-             for m in ranked[:top]]
+def compare(assignment, submissions: Path, threshold: float = THRESHOLD, top: int = TOP,
+            pairs_by=index.indexed_pairs) -> Result:
+    """The Result of comparing the class in `submissions` (nothing written). `pairs_by`: how
+    the pairs sharing fingerprints are found (`index.all_pairs` for the benchmark's baseline)."""
+    seconds: dict[str, float] = {}
+    with _timed(seconds, "read"):
+        read, unread, skipped = sources.read_class(submissions, assignment)
+    with _timed(seconds, "fingerprints"):
+        left_out = excluded.for_assignment(assignment)
+        streams = [tokens.stream(list(source.codes)) for source in read]
+        prints = [fingerprints(stream) for stream in streams]
+        sets = [frozenset(found) - left_out.hashes for found in prints]
+    with _timed(seconds, "pairs"):
+        matches, common = pairs_by(sets, threshold, MIN_SHARED)
+        ranked = sorted(matches, key=lambda m: (-m.score, read[m.a].student, read[m.b].student))
+    with _timed(seconds, "regions"):
+        pairs = [Pair(read[m.a].student, read[m.b].student, m,
+                      tuple(regions.regions(streams[m.a], prints[m.a], streams[m.b], prints[m.b],
+                                            (sets[m.a] & sets[m.b]) - common)))
+                 for m in ranked[:top]]
     read = [_with_problems(source, stream) for source, stream in zip(read, streams)]
     return Result(assignment.id, threshold, read, pairs, len(ranked), unread, skipped,
                   {"stub": len(left_out.stub), "solutions": len(left_out.solutions - left_out.stub),
-                   "common": len(common)}, list(left_out.notes))
+                   "common": len(common)}, list(left_out.notes), seconds)
+
+
+@contextlib.contextmanager
+def _timed(seconds: dict[str, float], stage: str):
+    start = time.perf_counter()
+    yield
+    seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - start
 
 
 def _with_problems(source: sources.Source, stream: tokens.Stream) -> sources.Source:
@@ -90,7 +102,8 @@ def _with_problems(source: sources.Source, stream: tokens.Stream) -> sources.Sou
 
 def describe(result: Result, out: Path) -> list[str]:
     """The terminal summary: counts, the top pairs, a line per submission not (fully) read."""
-    lines = [f"{result.assignment}: {len(result.compared)} submissions compared in {result.seconds:.1f} s, "
+    lines = [f"{result.assignment}: {len(result.compared)} submissions compared in "
+             f"{sum(result.seconds.values()):.1f} s, "
              f"{result.above_threshold} pairs at or above {result.threshold:g}"
              + (f" (the top {len(result.pairs)} in the reports)" if result.above_threshold > len(result.pairs) else "")]
     for rank, pair in enumerate(result.pairs[:SHOWN], 1):

@@ -44,8 +44,9 @@ def common_limit(count: int) -> int:
     return max(COMMON_AT_LEAST, int(COMMON_FRACTION * count))
 
 
-def indexed_pairs(sets: list[frozenset[int]]) -> tuple[list[Match], frozenset[int]]:
-    """Every pair that shares a fingerprint, and the fingerprints left out as common."""
+def indexed_pairs(sets: list[frozenset[int]], threshold: float, min_shared: int = 1) -> tuple[list[Match], frozenset[int]]:
+    """The pairs sharing at least `min_shared` fingerprints whose score is at least `threshold`,
+    and the fingerprints left out as common."""
     postings: dict[int, list[int]] = {}
     for number, fingerprints in enumerate(sets):
         for fingerprint in fingerprints:
@@ -61,18 +62,25 @@ def indexed_pairs(sets: list[frozenset[int]]) -> tuple[list[Match], frozenset[in
             sizes[number] += 1
         if len(holders) > 1:
             shared.update(itertools.combinations(holders, 2))  # holders are in increasing order
-    return [Match(a, b, count, sizes[a], sizes[b]) for (a, b), count in shared.items()], common
+    return _kept(((a, b, count) for (a, b), count in shared.items()), sizes, threshold, min_shared), common
 
 
-def all_pairs(sets: list[frozenset[int]]) -> tuple[list[Match], frozenset[int]]:
+def all_pairs(sets: list[frozenset[int]], threshold: float, min_shared: int = 1) -> tuple[list[Match], frozenset[int]]:
     """The same, by comparing every pair's sets: what the index saves (benchmarks/similarity.py)."""
     holders = Counter(fingerprint for fingerprints in sets for fingerprint in fingerprints)
     limit = common_limit(len(sets))
     common = frozenset(f for f, count in holders.items() if count > limit)
     kept = [fingerprints - common for fingerprints in sets]
+    counts = ((a, b, len(kept[a] & kept[b])) for a, b in itertools.combinations(range(len(kept)), 2))
+    return _kept(counts, [len(k) for k in kept], threshold, min_shared), common
+
+
+def _kept(counts, sizes: list[int], threshold: float, min_shared: int) -> list[Match]:
+    """The Matches of (a, b, shared count) that reach `min_shared` and `threshold`."""
     found = []
-    for a, b in itertools.combinations(range(len(kept)), 2):
-        count = len(kept[a] & kept[b])
-        if count:
-            found.append(Match(a, b, count, len(kept[a]), len(kept[b])))
-    return found, common
+    for a, b, count in counts:
+        if count >= min_shared:
+            match = Match(a, b, count, sizes[a], sizes[b])
+            if match.score >= threshold:
+                found.append(match)
+    return found

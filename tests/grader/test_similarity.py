@@ -189,11 +189,17 @@ def test_code_that_does_not_tokenize_is_compared_on_the_rest():
 def test_the_index_finds_exactly_the_pairs_that_comparing_every_pair_finds():
     rng = random.Random(0)
     sets = [frozenset(rng.sample(range(400), rng.randint(0, 40))) for _ in range(150)]
-    sets += [frozenset(range(30))] * 160  # common code: in more than half of the class
-    (indexed, common), (naive, naive_common) = index.indexed_pairs(sets), index.all_pairs(sets)
-    assert common == naive_common == frozenset(range(30))
-    assert sorted(indexed, key=lambda m: (m.a, m.b)) == sorted(naive, key=lambda m: (m.a, m.b))
-    assert len(indexed) > 1000
+    sets += [s | {1000 + i} for i, s in enumerate(sets[:20])]  # near copies
+    sets += [frozenset(range(30))] * 180  # common code: in more than half of the class
+    def pairs(by, threshold, min_shared=1):
+        found, common = by(sets, threshold, min_shared)
+        assert common == frozenset(range(30))
+        return sorted(found, key=lambda m: (m.a, m.b))
+    indexed = pairs(index.indexed_pairs, 1e-9)
+    assert indexed == pairs(index.all_pairs, 1e-9) and len(indexed) > 1000
+    strong = pairs(index.indexed_pairs, 0.3, 5)
+    assert strong == pairs(index.all_pairs, 0.3, 5) == [m for m in indexed if m.score >= 0.3 and m.shared >= 5]
+    assert 10 <= len(strong) < len(indexed)  # the near copies with 5 or more
 
 
 READ_AS = ("latin", "cookie", "nb", "lone", "zipped")  # each holds a correct variant of its own, as its twin does
