@@ -106,6 +106,9 @@ def describe(result: Result, out: Path) -> list[str]:
              f"{sum(result.seconds.values()):.1f} s, "
              f"{result.above_threshold} pairs at or above {result.threshold:g}"
              + (f" (the top {len(result.pairs)} in the reports)" if result.above_threshold > len(result.pairs) else "")]
+    if not result.compared and not result.unread:
+        lines.append("warning: no submission found; SUBMISSIONS should hold one folder, zip, notebook or .py per "
+                     "student (the name is the student id), or nbgrader's submitted/ folder.")
     for rank, pair in enumerate(result.pairs[:SHOWN], 1):
         m = pair.match
         lines.append(f"{rank:4d}. {m.score:.2f}  {shown(pair.a)} ~ {shown(pair.b)}  "

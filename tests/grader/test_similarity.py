@@ -313,6 +313,13 @@ def test_a_bad_option_or_a_missing_folder_exits_1_before_any_work(tmp_path, opti
     assert not (tmp_path / "out" / "similarity.json").exists()
 
 
+def test_an_empty_submissions_folder_is_a_warning(tmp_path):
+    (tmp_path / "class").mkdir()
+    result = run("similarity", "assignment1", tmp_path / "class", "--out", tmp_path / "out")
+    assert result.exit_code == 0 and "0 submissions compared" in result.output
+    assert "warning: no submission found" in result.output
+
+
 def test_the_reports_folder_is_made_before_any_work_or_the_command_stops(tmp_path):
     (tmp_path / "taken").write_text("a file, not a folder")
     result = run("similarity", "assignment1", tmp_path, "--out", tmp_path / "taken" / "out")
