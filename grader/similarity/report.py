@@ -86,7 +86,8 @@ def page(data: dict) -> str:
     body = [f"<h1>{e(data['assignment'])}: similar code</h1>",
             f"<p>{data['compared']} submissions compared; {data['pairs_above_threshold']} pairs score at least "
             f"{e(str(data['threshold']))} ({e(data['method']['score'])}; k = {data['method']['k']} tokens, "
-            f"window {data['method']['window']}).</p>"]
+            f"window {data['method']['window']}). Each pair shows the code that counts: what the stub gives, "
+            f"what every correct solution shares and what is common to the class is left out.</p>"]
     body += [f'<p class="note">{e(note)}</p>' for note in data["notes"]]
     body.append("<table><tr><th>rank</th><th>score</th><th>students</th><th>shared fingerprints</th></tr>")
     for pair in data["pairs"]:
@@ -120,5 +121,7 @@ def _share(pair: dict, side: str) -> str:
 
 
 def _code(side: dict) -> str:
-    where = side["from"] if side["lines"][0] == side["lines"][1] else f"{side['from']} to {side['to']}"
+    prefix = f"{side['file']}, "  # "hw1.py, line 3 to line 9", "hw1.ipynb, cell 2, line 1 to cell 3, line 4"
+    to = side["to"][len(prefix):] if side["to"].startswith(prefix) else side["to"]
+    where = side["from"] if side["from"] == side["to"] else f"{side['from']} to {to}"
     return f'<div class="where">{escape(where)}</div><pre>{escape(side["code"])}</pre>'
