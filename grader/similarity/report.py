@@ -98,8 +98,8 @@ def page(data: dict) -> str:
     body.append("</table>")
     if data["problems"] or data["skipped"]:
         body.append("<h2>Submissions not read, or read with a problem</h2><ul>")
-        body += [f'<li class="problem">{"read, with a problem" if p["compared"] else "could not read"} '
-                 f'{e(p["student"])}: {e(p["problem"])}</li>' for p in data["problems"]]
+        body += [f'<li class="problem">{"read" if p["compared"] else "could not read"} {e(p["student"])}'
+                 f'{" with a problem" if p["compared"] else ""}: {e(p["problem"])}</li>' for p in data["problems"]]
         body += [f'<li class="problem">skipped {e(name)}: no folder, zip, notebook or .py</li>'
                  for name in data["skipped"]]
         body.append("</ul>")
