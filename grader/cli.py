@@ -14,6 +14,7 @@ import click
 from course_lib.errors import CourseError
 from grader.formats import FORMATS, render
 from grader.i18n import LANGS, localized
+from grader import similarity as similarity_defaults
 
 COURSE_FILE = click.option(
     "--course-file", "course_file_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -46,6 +47,14 @@ def output_file(ctx, param, path: Path | None) -> Path | None:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise click.BadParameter(f"the folder {click.format_filename(folder)} is not writable; give a path "
                                  f"in a folder you can write to.")
+    return path
+
+
+def output_folder(ctx, param, path: Path | None) -> Path | None:
+    """output_file's rule for a folder a command writes its files into (--out DIR): the folder
+    is created now, before any work."""
+    if path is not None:
+        output_file(ctx, param, path / "file")  # makes `path`, the folder of a file in it
     return path
 
 
@@ -341,6 +350,36 @@ def grade_all(assignment_id, submissions, workers, gradebook, resume, regrade, t
     click.echo("\n".join(batch.describe(summary, assignment_id)))
     if summary.failed:
         sys.exit(3)
+
+
+@cli.command()
+@click.argument("assignment_id")
+@click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, callback=output_folder,
+              help="Folder to write similarity.json and similarity.html into (created if missing).")
+@click.option("--threshold", type=click.FloatRange(min=0, max=1, min_open=True), default=similarity_defaults.THRESHOLD,
+              show_default=True,
+              help="Report the pairs whose score (the Jaccard index of their fingerprints) is at least this; "
+                   "lower it (0.5) to see partial copies too.")
+@click.option("--top", type=click.IntRange(min=1), default=similarity_defaults.TOP, show_default=True,
+              help="Report at most this many pairs, the highest scores first.")
+@friendly
+def similarity(assignment_id, submissions, out, threshold, top):
+    """Rank the pairs of submissions in SUBMISSIONS whose code is alike, with the matching
+    regions side by side (similarity.html) and as data (similarity.json).
+
+    Robust to renamed identifiers, reordered functions, rewritten comments and a new layout.
+    The stub and the code every correct solution shares are left out, so independent correct
+    solutions are not flagged. SUBMISSIONS is what grade-all takes; each entry that cannot be
+    read gets a line, and the others are compared.
+
+    \b
+    Example: course similarity hw1 submitted/ --out similarity/ --threshold 0.6
+    """
+    from grader.similarity import detect
+    result = detect.main(assignment_id=assignment_id, submissions=submissions, out=out, threshold=threshold,
+                         top=top)
+    click.echo("\n".join(detect.describe(result, out)))
 
 
 @cli.group()

@@ -64,7 +64,14 @@ def read_notebook(path: Path) -> dict:
 
     Read as plain JSON: importing nbformat costs about a second per grading.
     """
-    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+    return parse_notebook(Path(path).read_text(encoding="utf-8"))
+
+
+def parse_notebook(text: str | bytes) -> dict:
+    """A notebook's JSON text as a dict (nbformat 4 only; ValueError otherwise)."""
+    notebook = json.loads(text)
+    if not isinstance(notebook, dict):
+        raise ValueError("it is JSON but not a notebook (no object at its top)")
     if notebook.get("nbformat") != 4:
         raise ValueError(f"nbformat {notebook.get('nbformat')} notebooks are not supported; open and "
                          f"save it in a current Jupyter to convert it to version 4")
@@ -79,10 +86,15 @@ def notebook_module(path: Path) -> NotebookCode:
     """The student's code in the notebook file at `path` (nbgrader's test cells left out),
     with its cells labelled by their place in the notebook."""
     path = Path(path)
-    cells = read_notebook(path)["cells"]
-    return cells_code(((f"{path.name}, cell {number}", _source(cell)) for number, cell in enumerate(cells, 1)
+    return notebook_module_of(read_notebook(path), path.name)
+
+
+def notebook_module_of(notebook: dict, name: str) -> NotebookCode:
+    """The student's code in a parsed notebook called `name` (nbgrader's test cells left out)."""
+    cells = notebook["cells"]
+    return cells_code(((f"{name}, cell {number}", _source(cell)) for number, cell in enumerate(cells, 1)
                        if cell["cell_type"] == "code"
-                       and not cell.get("metadata", {}).get("nbgrader", {}).get("grade", False)), path.name)
+                       and not cell.get("metadata", {}).get("nbgrader", {}).get("grade", False)), name)
 
 
 def notebook_code(path: Path) -> str:
