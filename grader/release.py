@@ -34,7 +34,7 @@ LIBRARY_DIR = Path(course_lib.__file__).resolve().parent
 ENGINE = ["__init__.py", "cli.py", "grade.py", "rubric.py", "compare.py", "report.py", "writers.py",
           "oracle.py", "inputs.py", "timing.py", "assignments.py", "course.py", "release.py", "jupyter.py",
           "notebook_code.py", "worked_file.py", "course_file.py", "i18n.py", "formats", "sandbox", "schemas", "locales",
-          "submission_files.py"]
+          "submission_files.py", "similarity/__init__.py"]  # the last: the defaults `course --help` shows
 SHIPPED_AS_IS = {"rubric.py", "probes.py", "notebook.py"}  # of solutions/<id>/: the visible rubric and
 # the probes are shipped (the rubric cut), the notebook source only fills the student notebook
 MIN_LINE = 12  # shorter lines ("return self", "else:") say nothing about a solution

@@ -77,6 +77,7 @@ def graded(klass, tmp_path_factory, data_dir):
             for workers in (1, 2)}
 
 
+@pytest.mark.slow  # grades a class of 30, twice
 def test_one_and_two_workers_grade_every_submission_identically(klass, graded):
     _, expected = klass
     assert len(expected) >= 30
@@ -115,6 +116,7 @@ def graded_rows(book: Path) -> int:
         return 0
 
 
+@pytest.mark.slow  # grades a class of 30, twice
 def test_a_killed_batch_resumes_and_grades_everyone_exactly_once(klass, tmp_path, data_dir):
     folder, expected = klass
     book = tmp_path / "gb.sqlite"
@@ -149,6 +151,7 @@ def test_resume_without_an_unfinished_run_says_so(tmp_path, data_dir):
         run(tmp_path / "class", tmp_path / "gb.sqlite", 1, data_dir, resume=True)
 
 
+@pytest.mark.slow  # grades a class of 30, twice
 def test_export_writes_the_newest_grade_per_student(klass, graded, tmp_path):
     _, expected = klass
     book = graded[2][1]

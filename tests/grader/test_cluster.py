@@ -89,6 +89,7 @@ def kill_a_busy_worker(client, book: Path, after_rows: int, student_prefix: str 
     return thread, killed
 
 
+@pytest.mark.slow  # grades a class of 30 on the cluster and on one machine
 def test_a_class_on_two_dask_workers_gets_the_grades_of_one_machine(klass, cluster, tmp_path, data_dir):
     folder, expected = klass
     address, client = cluster
