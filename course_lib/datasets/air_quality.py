@@ -1,9 +1,13 @@
 """The UCI Beijing multi-site air-quality data: 12 stations, hourly, 2013-03 to 2017-02."""
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from course_lib.datasets.store import Dataset, locate
+import numpy as np
+
+from course_lib.datasets.store import Dataset, cache_root, locate, save_atomically
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,14 +35,43 @@ BEIJING = Dataset(
 )
 
 
+NUMERIC = ("No", "year", "month", "day", "hour", "PM2.5", "PM10", "SO2", "NO2", "CO", "O3", "TEMP", "PRES",
+           "DEWP", "RAIN", "WSPM")  # in the files' order; kept decoded, one .npy each (not `wd`, `station`)
+CACHE_FORMAT = 1  # bump when the decoded form changes
+
+
 def load_air_quality(data_dir=None, columns=None) -> pd.DataFrame:
     """All 12 station files concatenated in file-name order, with a fresh 0..n-1 index.
 
     `columns` keeps only those columns (faster); missing values (`NA` in the files) are NaN.
-    Raises `DataError` naming the file and the fix when a file is missing or corrupt.
+    Numeric columns asked for by name are parsed once and then memory-mapped from the decoded
+    cache (0.3 s of CSV parsing saved in every grading process). Raises `DataError` naming
+    the file and the fix when a file is missing or corrupt.
     """
     import pandas as pd  # here: the bundles of the other assignments run without pandas
 
     folder = locate(BEIJING, data_dir)
+    if columns is not None and all(c in NUMERIC for c in columns):
+        in_file_order = sorted(set(columns), key=NUMERIC.index)  # as read_csv's usecols gives them
+        return pd.DataFrame({c: _decoded_column(folder, c) for c in in_file_order})
+    return _parsed(folder, columns)
+
+
+def _parsed(folder: Path, columns) -> pd.DataFrame:
+    import pandas as pd
     frames = [pd.read_csv(folder / name, usecols=columns) for name in sorted(BEIJING.sha256)]
     return pd.concat(frames, ignore_index=True)
+
+
+def _decoded_column(folder: Path, column: str) -> np.ndarray:
+    """One column of all stations, (n,), from the cache of the verified files' checksums
+    (parsed and saved on first use); a copy-on-write map, writable without touching the cache."""
+    key = hashlib.sha256("".join(sorted(BEIJING.sha256.values())).encode()).hexdigest()[:16]
+    path = cache_root() / "decoded" / "air_quality" / f"{CACHE_FORMAT}-{key}" / f"{column}.npy"
+    try:
+        return np.load(path, mmap_mode="c").view(np.ndarray)
+    except (OSError, ValueError):  # not decoded yet, or a damaged entry: decode it again
+        path.parent.mkdir(parents=True, exist_ok=True)
+        values = _parsed(folder, [column])[column].to_numpy()
+        save_atomically(path, values)
+        return values

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from course_lib.datasets.store import Dataset, cache_root, locate
+from course_lib.datasets.store import Dataset, cache_root, locate, save_atomically
 from course_lib.errors import DataError
 
 MNIST = Dataset(
@@ -69,13 +67,6 @@ def _decode(folder: Path, name: str) -> np.ndarray:
     return raw.astype(np.int64)  # (n,)
 
 
-def _save_atomically(path: Path, array: np.ndarray) -> None:
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
-        np.save(tmp, array)
-    os.chmod(tmp.name, 0o644)  # public data: the sandbox's unprivileged child memory-maps it
-    os.replace(tmp.name, path)
-
-
 def decoded_files(data_dir=None) -> dict[str, Path]:
     """Verify the IDX files, decode them into the cache if not done yet; name -> `.npy` path."""
     folder = locate(MNIST, data_dir)
@@ -86,7 +77,7 @@ def decoded_files(data_dir=None) -> dict[str, Path]:
     if missing:
         cache.mkdir(parents=True, exist_ok=True)
         for name in missing:
-            _save_atomically(paths[name], _decode(folder, name))
+            save_atomically(paths[name], _decode(folder, name))
     return paths
 
 

@@ -196,3 +196,12 @@ def _members_of_zip(blob: bytes, wanted: set[str]) -> dict[str, bytes]:
         raise DataError(f"the downloaded archive is damaged ({err}); nothing was written. "
                         f"Try again, or get the files by hand and set {DATA_DIR_ENV}.") from None
     return found
+
+
+def save_atomically(path: Path, array) -> None:
+    """`array` as the .npy file `path`, whole or not at all (other processes may read it)."""
+    import numpy as np
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
+        np.save(tmp, array)
+    os.chmod(tmp.name, 0o644)  # public data: the sandbox's unprivileged child memory-maps it
+    os.replace(tmp.name, path)

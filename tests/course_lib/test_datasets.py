@@ -133,3 +133,17 @@ def test_when_no_copy_is_whole_each_ones_fault_is_named(isolated, data_dir, monk
     assert f"PRSA_Data_Dongsi_20130301-20170228.csv is missing from {env / BEIJING.folder}" in message
     assert "course data fetch air_quality" in message
     assert {s.state for s in verify(BEIJING, explicit)} == {"ok", "corrupt"}  # the first copy, as it is
+
+
+def test_numeric_columns_come_decoded_and_equal_to_the_csv(data_dir, monkeypatch, tmp_path):
+    """The decoded cache gives the frame parsing the CSVs gives, and a second load parses nothing."""
+    from course_lib.datasets import air_quality
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    parsed = air_quality._parsed(air_quality.locate(air_quality.BEIJING, data_dir), ["PM10", "PM2.5", "year"])
+    first = load_air_quality(data_dir, columns=["PM10", "PM2.5", "year"])
+    assert first.equals(parsed) and list(first.dtypes) == list(parsed.dtypes)
+    monkeypatch.setattr(air_quality, "_parsed", lambda *a: pytest.fail("parsed the CSVs again"))
+    again = load_air_quality(data_dir, columns=["PM2.5"])
+    assert again.equals(parsed[["PM2.5"]])
+    again.loc[0, "PM2.5"] = -1.0  # a copy-on-write map: the cache stays as it was
+    assert load_air_quality(data_dir, columns=["PM2.5"]).equals(parsed[["PM2.5"]])
