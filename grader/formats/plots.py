@@ -1,10 +1,14 @@
 """The pictures of a feedback page, drawn from checks' diagnostics only, as PNG data URIs.
 
-A page gets only the checks it may show (`view.shown`), so before grades are published each
-assignment's picture comes from a visible check's data: assignment 1 the fitted values of
-`linear_regression.weights`, assignment 2 the loss curves of the training checks, assignment 3
-an attention map of `mhsa.no_mask`. The hidden ones (the Beijing test hours) add theirs once
-shown. Axis labels are in the page's language where a font for it is installed, else English.
+A check asks for a picture by recording its data under one of these kinds: `fitted_values`
+({"target": [...], "fitted": [...]}: the values against the targets, and the diagonal),
+`test_sample` ({"x": [...], "y": [...]}, with `weights` [bias, slope]: the points and the
+line), `loss_history` (a list per training check: the curves), `confusion_matrix` (counts) and
+`attention_head` (probabilities), both drawn as heat maps. Its texts may go beside them in
+`picture_texts`: {kind: {"caption": ..., "x": ..., "y": ...}}, English that the assignment's
+locales translate; without them a kind's generic texts are used. A page gets only the checks
+it may show (`view.shown`), so before grades are published a hidden check adds no picture.
+Axis labels are in the page's language where a font for it is installed, else English.
 """
 from __future__ import annotations
 
@@ -21,19 +25,17 @@ from matplotlib.figure import Figure
 from grader.i18n import translate
 from grader.report import CheckResult
 
-FITTED_VALUES = ("Your fitted values against the targets of the check linear_regression.weights "
-                 "(60 rows, 3 features; on the diagonal: a perfect fit)")
-FITTED = "Test data and your fitted line (x: PM10, y: PM2.5; a sample of 400 test hours)"
-LOSS = "Mean training loss per epoch"
-CONFUSION = "Confusion matrix on the 10,000 test images (rows: true digit, columns: predicted digit)"
-ATTENTION = "Attention probabilities of head 0 for the first sequence (rows: query position, columns: key position)"
-
-TARGET, PREDICTION = "target y", "your fitted value"
-EPOCH, MEAN_LOSS = "epoch", "mean training loss"
-TRUE_DIGIT, PREDICTED_DIGIT = "true digit", "predicted digit"
-QUERY, KEY = "query position", "key position"
-AXIS_LABELS = (TARGET, PREDICTION, EPOCH, MEAN_LOSS, TRUE_DIGIT, PREDICTED_DIGIT, QUERY, KEY)
-
+# The generic texts of each kind: (caption, x axis, y axis).
+GENERIC = {
+    "fitted_values": ("Your fitted values against the targets (on the diagonal: a perfect fit)",
+                      "target y", "your fitted value"),
+    "test_sample": ("Data and your fitted line", "x", "y"),
+    "loss_history": ("Mean training loss per epoch", "epoch", "mean training loss"),
+    "confusion_matrix": ("Confusion matrix (rows: true class, columns: predicted class)",
+                         "predicted class", "true class"),
+    "attention_head": ("Attention probabilities (rows: query position, columns: key position)",
+                       "key position", "query position"),
+}
 FONTS = {"ko": ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "AppleGothic")}
 
 
@@ -69,12 +71,23 @@ def _png(fig: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+def texts(check: CheckResult, kind: str) -> tuple[str, str, str]:
+    """(caption, x label, y label) of `kind`'s picture: the check's own where it gave them
+    (strings only: a report is data), else the kind's generic ones."""
+    given = check.diagnostics.get("picture_texts")
+    given = given.get(kind) if isinstance(given, dict) else None
+    given = given if isinstance(given, dict) else {}
+    return tuple(value if isinstance(value := given.get(key), str) and value else default
+                 for key, default in zip(("caption", "x", "y"), GENERIC[kind]))
+
+
 def fitted_values(check: CheckResult, lang: str = "en") -> str:
-    """Assignment 1, visible: the student's fitted values against the targets, and the diagonal."""
+    """The student's fitted values against the targets, and the diagonal."""
     data = check.diagnostics["fitted_values"]
     target, fitted = np.asarray(data["target"], dtype=float), np.asarray(data["fitted"], dtype=float)
+    _, x, y = texts(check, "fitted_values")
     with _figure((5, 4.5), lang) as fig:
-        ax = _axes(fig, TARGET, PREDICTION, lang)
+        ax = _axes(fig, x, y, lang)
         ax.scatter(target, fitted, s=14, alpha=0.7, color="#4c72b0")
         ends = [min(target.min(), fitted.min()), max(target.max(), fitted.max())]
         ax.plot(ends, ends, color="#dd3333", linewidth=1.5)
@@ -82,21 +95,24 @@ def fitted_values(check: CheckResult, lang: str = "en") -> str:
 
 
 def fitted_line(check: CheckResult, lang: str = "en") -> str:
-    """Assignment 1, hidden: the sampled test hours (PM10, PM2.5) and the student's line."""
+    """A sample of the data (x, y) and the student's line bias + slope * x."""
     sample, (bias, slope) = check.diagnostics["test_sample"], check.diagnostics["weights"]
+    xs, ys = np.asarray(sample["x"], dtype=float), np.asarray(sample["y"], dtype=float)
+    _, x, y = texts(check, "test_sample")
     with _figure((6, 4), lang) as fig:
-        ax = _axes(fig, "PM10", "PM2.5", lang)
-        ax.scatter(sample["pm10"], sample["pm25"], s=6, alpha=0.4, color="#4c72b0")
-        x = np.linspace(0, max(sample["pm10"], default=1), 50)
-        ax.plot(x, bias + slope * x, color="#dd3333", linewidth=2)
+        ax = _axes(fig, x, y, lang)
+        ax.scatter(xs, ys, s=6, alpha=0.4, color="#4c72b0")
+        line = np.linspace(min(0.0, xs.min(initial=0)), xs.max(initial=1), 50)
+        ax.plot(line, bias + slope * line, color="#dd3333", linewidth=2)
         return _png(fig)
 
 
 def loss_curves(checks: list[CheckResult], lang: str = "en") -> str:
-    """Assignment 2: each training check's loss per epoch (a diverged one's gaps left open),
-    labelled by its check id."""
+    """Each training check's loss per epoch (a diverged one's gaps left open), labelled by its
+    check id."""
+    _, x, y = texts(checks[0], "loss_history")
     with _figure((6, 4), lang) as fig:
-        ax = _axes(fig, EPOCH, MEAN_LOSS, lang)
+        ax = _axes(fig, x, y, lang)
         for check in checks:
             losses = np.array(check.diagnostics["loss_history"], dtype=float)  # null (NaN, inf in JSON): NaN
             ax.plot(range(1, len(losses) + 1), losses, marker="o", label=check.id)
@@ -106,7 +122,7 @@ def loss_curves(checks: list[CheckResult], lang: str = "en") -> str:
 
 
 def heatmap(matrix, *, counts: bool, rows: str, columns: str, lang: str = "en") -> str:
-    """A matrix with its values written in (the confusion matrix, an attention map)."""
+    """A matrix with its values written in (a confusion matrix, an attention map)."""
     matrix = np.asarray(matrix, dtype=float)
     with _figure((5.5, 5), lang) as fig:
         ax = _axes(fig, columns, rows, lang)
@@ -133,20 +149,18 @@ def _has_losses(check: CheckResult) -> bool:
 def pictures(checks: list[CheckResult], lang: str = "en") -> list[tuple[str, str]]:
     """(English caption, data URI) for every picture these checks' diagnostics allow; give only
     the checks the page may show."""
-    def having(key):
-        return [c for c in checks if c.diagnostics.get(key) is not None]
+    def first(kind):
+        return next((c for c in checks if c.diagnostics.get(kind) is not None), None)
     found = []
-    if having("fitted_values"):
-        found.append((FITTED_VALUES, fitted_values(having("fitted_values")[0], lang)))
-    if having("test_sample"):
-        found.append((FITTED, fitted_line(having("test_sample")[0], lang)))
-    trained = [c for c in checks if _has_losses(c)]
-    if trained:
-        found.append((LOSS, loss_curves(trained, lang)))
-    if having("confusion_matrix"):
-        found.append((CONFUSION, heatmap(having("confusion_matrix")[0].diagnostics["confusion_matrix"],
-                                         counts=True, rows=TRUE_DIGIT, columns=PREDICTED_DIGIT, lang=lang)))
-    if having("attention_head"):
-        found.append((ATTENTION, heatmap(having("attention_head")[0].diagnostics["attention_head"],
-                                         counts=False, rows=QUERY, columns=KEY, lang=lang)))
+    if check := first("fitted_values"):
+        found.append((texts(check, "fitted_values")[0], fitted_values(check, lang)))
+    if check := first("test_sample"):
+        found.append((texts(check, "test_sample")[0], fitted_line(check, lang)))
+    if trained := [c for c in checks if _has_losses(c)]:
+        found.append((texts(trained[0], "loss_history")[0], loss_curves(trained, lang)))
+    for kind, counts in (("confusion_matrix", True), ("attention_head", False)):
+        if check := first(kind):
+            caption, columns, rows = texts(check, kind)
+            found.append((caption, heatmap(check.diagnostics[kind], counts=counts, rows=rows, columns=columns,
+                                           lang=lang)))
     return found

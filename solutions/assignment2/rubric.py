@@ -729,6 +729,9 @@ def train_and_score(ctx, activation: str, threshold: float, typical: float) -> s
     ctx.record("num_hiddens", int(params["W1"].shape[1]))
     confusion = np.bincount(10 * y_test.astype(int) + y_hat, minlength=100).reshape(10, 10)  # rows: true digit
     ctx.record("confusion_matrix", confusion.tolist())
+    ctx.record("picture_texts", {"confusion_matrix": {
+        "caption": "Confusion matrix on the 10,000 test images (rows: true digit, columns: predicted digit)",
+        "x": "predicted digit", "y": "true digit"}})
     if not accuracy >= threshold:
         shown = f" Your loss history: {np.round(losses, 4).tolist()}." if losses else ""
         raise CheckFailed(f"trained at the defaults with {activation}, your parameters reach a test accuracy "

@@ -143,6 +143,8 @@ def oracle(weights: dict, x, mask, dtype: str, dropout: float = 0.0, upstream=No
 # -- the catalogue of known mistakes ------------------------------------------------------
 
 M = rubric.mistake
+ATTENTION_CAPTION = ("Attention probabilities of head 0 for the first sequence "
+                     "(rows: query position, columns: key position)")
 SCALE_BY_D = M("scale_by_d", "the scores are divided by d_k instead of sqrt(d_k)",
                "divide q @ k^T by math.sqrt(d_k)")
 UNSCALED = M("unscaled_scores", "the scores are not scaled", "divide q @ k^T by math.sqrt(d_k)")
@@ -421,6 +423,7 @@ def judge_mhsa(ctx, seed: int, mask, what: str, dtypes=("float64", "float32")) -
         expected_out, expected_probs, _ = oracle(weights, x, mask, dtype)
         if dtype == dtypes[0] and np.shape(probs) == expected_probs.shape:  # head 0 of sequence 0, for the picture
             ctx.record("attention_head", np.asarray(probs, dtype=float)[0, 0].tolist())
+            ctx.record("picture_texts", {"attention_head": {"caption": ATTENTION_CAPTION}})
         judge(f"probs of {label}", probs, expected_probs, dtype, probs_)
         ctx.record(f"largest_error_{dtype}", judge(f"output of {label}", out, expected_out, dtype, outputs))
 

@@ -33,12 +33,14 @@ def report(*checks, assignment="assignment1", **kw):
 
 
 FITTED = {"target": [1.0, 2.0, 3.0], "fitted": [1.1, 1.9, 3.2]}
-BEIJING = {"test_sample": {"pm10": [10.0, 50.0], "pm25": [5.0, 30.0]}, "weights": [1.0, 0.5]}
+BEIJING = {"test_sample": {"x": [10.0, 50.0], "y": [5.0, 30.0]}, "weights": [1.0, 0.5],
+           "picture_texts": {"test_sample": {"caption": "Test hours and your line", "x": "PM10", "y": "PM2.5"}}}
+DIGITS = {"confusion_matrix": {"caption": "Confusion on the test digits", "x": "predicted digit", "y": "true digit"}}
 LOSSES = [2.0, 1.0, 0.5]
 A1 = report(check("linear_regression.weights", fitted_values=FITTED),
             check("end_to_end.r2", "failed", "test R^2 = 0.1", "hidden", **BEIJING))
 A2 = report(check("train.history", loss_history=LOSSES[:2]),
-            check("train.relu", loss_history=LOSSES, confusion_matrix=[[5, 1], [0, 4]]),
+            check("train.relu", loss_history=LOSSES, confusion_matrix=[[5, 1], [0, 4]], picture_texts=DIGITS),
             check("train.sigmoid", "failed", "accuracy 0.5", "hidden", loss_history=[3.0, None, 2.0],
                   confusion_matrix=[[1, 5], [4, 0]]), assignment="assignment2")
 A3 = report(check("mhsa.no_mask", attention_head=[[0.5, 0.5], [0.2, 0.8]]),
@@ -255,3 +257,20 @@ def test_progress_shows_on_a_terminal_and_nowhere_else():
     with writers.progress_per_check("assignment2", Console(file=screen, force_terminal=True, width=100)) as progress:
         progress("train.relu", 3, 18)
     assert "assignment2" in screen.getvalue() and "train.relu" in screen.getvalue()
+
+
+def test_a_picture_has_the_check_s_own_texts_else_its_kind_s_generic_ones(monkeypatch):
+    """The engine knows kinds of pictures, not assignments: a check names its picture's caption
+    and axes (translated by its assignment's locales); one that does not gets generic texts."""
+    drawn = []
+    monkeypatch.setattr(plots, "_png", lambda fig: drawn.append(fig) or "data:image/png;base64,")
+    page = render(A2, "html", "en")
+    assert "Confusion on the test digits" in page
+    axes = [(ax.get_xlabel(), ax.get_ylabel()) for fig in drawn for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert ("predicted digit", "true digit") in axes
+    plain = report(check("train.relu", confusion_matrix=[[5, 1], [0, 4]],
+                         picture_texts={"confusion_matrix": {"caption": 3, "x": None}}), assignment="assignment2")
+    drawn.clear()
+    page = render(plain, "html", "en")  # texts that are not strings are not used
+    assert "Confusion matrix (rows: true class, columns: predicted class)" in page
+    assert (drawn[0].axes[0].get_xlabel(), drawn[0].axes[0].get_ylabel()) == ("predicted class", "true class")
