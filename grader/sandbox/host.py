@@ -39,6 +39,7 @@ GRACE_S = 5.0  # how long past a call's time limit the worker may take to report
 WORKER_TASKS = 64  # processes and threads of the worker itself (BLAS and torch pools), besides a call's
 ENV_PASSED = ("PATH", "LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES")
 ENV_PREFIXES = ("OPENBLAS_", "OMP_", "MKL_", "NVIDIA_", "CUDA_")
+ROOT_PREFIX = "course-sandbox-"  # + the grader's pid: a host's folder in the temporary folder
 KEPT = 4  # warm hosts one process keeps (one per assignment and isolation it grades, typically)
 _STARTS = itertools.count()  # every worker start gets a cgroup of its own
 _copies = itertools.count()
@@ -71,7 +72,8 @@ class Host:
         self.kind, self.probes, self.preload, self.limits = kind, probes, preload, limits
         self.datasets, self.submission = datasets, submission
         self.uid = child_uid() if kind == BUBBLEWRAP else None
-        self.root = Path(tempfile.mkdtemp(prefix="course-sandbox-"))
+        remove_stale_roots()
+        self.root = Path(tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{os.getpid()}-"))
         self.root.chmod(0o711)  # the child (maybe another uid) may enter its call folder, not list
         self.copies = self.root / "submissions"
         self.copies.mkdir(mode=0o711)
@@ -227,6 +229,19 @@ class Host:
         except ValueError:
             return {}
         return message if isinstance(message, dict) else {}
+
+
+def remove_stale_roots() -> None:
+    """Remove the folders of hosts whose grader was killed before it could (named
+    course-sandbox-PID-...; only our own, and only where that process is gone)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{ROOT_PREFIX}*-*"):
+        pid = folder.name[len(ROOT_PREFIX):].split("-")[0]
+        try:
+            ours = folder.lstat().st_uid == os.getuid() and folder.is_dir() and not folder.is_symlink()
+        except OSError:
+            continue
+        if ours and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def size_text(count: int) -> str:

@@ -166,3 +166,16 @@ def test_threads_get_workers_of_their_own_and_a_busy_one_is_never_closed(tmp_pat
         registry.release(other)
     finally:
         registry.close()
+
+
+def test_the_folders_of_killed_graders_are_removed_and_no_one_else_s(tmp_path, monkeypatch):
+    import tempfile
+    from grader.sandbox.host import ROOT_PREFIX, remove_stale_roots
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = tmp_path / f"{ROOT_PREFIX}{2**22 + 7}-abc"  # above the largest pid: no such process
+    alive = tmp_path / f"{ROOT_PREFIX}{os.getpid()}-def"
+    other = tmp_path / "course-sandbox-notapid-x"
+    for folder in (gone, alive, other):
+        (folder / "call-1").mkdir(parents=True)
+    remove_stale_roots()
+    assert not gone.exists() and alive.exists() and other.exists()
