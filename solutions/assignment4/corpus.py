@@ -5,12 +5,13 @@ edit of the reference solution."""
 
 from grader.selftest.mutants import Mutant
 
+# An edit at the end of a function leaves out the final newline: a notebook cell's last line has none.
 L1_BODY = ("    D = np.empty((len(A), len(B)))\n    for i, a in enumerate(A):  # one row of A at a time: (m, d) in "
-           "memory, never (n, m, d)\n        D[i] = np.abs(B - a).sum(axis=1)\n    return D\n")
+           "memory, never (n, m, d)\n        D[i] = np.abs(B - a).sum(axis=1)\n    return D")
 L2_BODY = ("    squared = (A ** 2).sum(axis=1)[:, None] + (B ** 2).sum(axis=1) - 2 * A @ B.T  # (n, m)\n"
-           "    return np.sqrt(np.maximum(squared, 0))\n")
-VOTE = "        return np.array([np.bincount(labels).argmax() for labels in self.y_train[nearest]])\n"
-SCALED = "    return (X_train - mean) / std, (X_test - mean) / std\n"
+           "    return np.sqrt(np.maximum(squared, 0))")
+VOTE = "        return np.array([np.bincount(labels).argmax() for labels in self.y_train[nearest]])"
+SCALED = "    return (X_train - mean) / std, (X_test - mean) / std"
 LOG_PROBS = ("    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, C)\n"
              "    loss = -log_probs[np.arange(N), y].mean() + reg * np.sum(W * W)\n"
              "    dscores = np.exp(log_probs)\n")
@@ -27,7 +28,7 @@ MISTAKES = {
         (("np.abs(B - a).sum(axis=1)", "np.abs((B - a).sum(axis=1))"),),
         L1_CHECKS | {"knn.mnist"}),
     "distances_full_broadcast": Mutant(  # fine on small inputs, 6 GB on 500 x 2,000 MNIST rows
-        ((L1_BODY, "    return np.abs(A[:, None, :] - B[None, :, :]).sum(axis=2)\n"),),
+        ((L1_BODY, "    return np.abs(A[:, None, :] - B[None, :, :]).sum(axis=2)"),),
         frozenset({"l1_distances.mnist", "distances.independent"})),
     "l2_without_sqrt": Mutant(
         (("return np.sqrt(np.maximum(squared, 0))", "return np.maximum(squared, 0)"),),
@@ -37,7 +38,7 @@ MISTAKES = {
         frozenset({"l2_distances.identical_rows"})),
     "l2_distances_too_slow": Mutant(  # the L1 loop, squared: right values, 20 x the time or more
         ((L2_BODY, "    D = np.empty((len(A), len(B)))\n    for i, a in enumerate(A):\n"
-                   "        D[i] = np.sqrt(((B - a) ** 2).sum(axis=1))\n    return D\n"),),
+                   "        D[i] = np.sqrt(((B - a) ** 2).sum(axis=1))\n    return D"),),
         frozenset({"l2_distances.speed"})),
     "knn_tie_to_largest_label": Mutant(
         (("np.bincount(labels).argmax()", "len(np.bincount(labels)) - 1 - np.bincount(labels)[::-1].argmax()"),),
@@ -47,14 +48,14 @@ MISTAKES = {
          ("np.bincount(labels).argmax()", "Counter(labels.tolist()).most_common(1)[0][0]")),
         frozenset({"knn.ties", "knn.mnist"})),
     "standardize_test_with_own_statistics": Mutant(
-        ((SCALED, "    return (X_train - mean) / std, (X_test - X_test.mean(axis=0)) / X_test.std(axis=0)\n"),),
+        ((SCALED, "    return (X_train - mean) / std, (X_test - X_test.mean(axis=0)) / X_test.std(axis=0)"),),
         frozenset({"standardize.values"})),
     "standardize_divides_by_zero_deviation": Mutant(
         (("    std = np.where(std < 1e-12, 1.0, std)\n", ""),),
         frozenset({"standardize.values"})),
     "standardize_in_place": Mutant(
         ((SCALED, "    X_train -= mean\n    X_train /= std\n    X_test -= mean\n    X_test /= std\n"
-                  "    return X_train, X_test\n"),),
+                  "    return X_train, X_test"),),
         frozenset({"standardize.inputs_unchanged"})),
     "softmax_loss_summed": Mutant(  # the loss alone: summed with dW too, training still reaches 0.908
         (("-log_probs[np.arange(N), y].mean()", "-log_probs[np.arange(N), y].sum()"),),
@@ -102,14 +103,14 @@ CORRECT = {
                    "    chunk = max(1, 2 ** 24 // max(1, B.size))  # rows of A per (chunk, m, d) block, 128 MB\n"
                    "    for start in range(0, len(A), chunk):\n"
                    "        D[start:start + chunk] = np.abs(A[start:start + chunk, None, :] - B[None, :, :]).sum(axis=2)\n"
-                   "    return D\n"),
+                   "    return D"),
          (VOTE, "        labels = self.y_train[nearest]  # (n, k)\n"
                 "        counts = (labels[:, :, None] == np.arange(labels.max() + 1)).sum(axis=1)  # (n, C)\n"
-                "        return counts.argmax(axis=1)\n")),
+                "        return counts.argmax(axis=1)")),
         frozenset()),
     "loops_over_columns_and_probabilities": Mutant(
         ((L1_BODY, "    D = np.empty((len(A), len(B)))\n    for j, b in enumerate(B):  # one column of D at a time\n"
-                   "        D[:, j] = np.abs(A - b).sum(axis=1)\n    return D\n"),
+                   "        D[:, j] = np.abs(A - b).sum(axis=1)\n    return D"),
          (LOG_PROBS, "    probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)  # (N, C)\n"
                      "    loss = -np.log(probs[np.arange(N), y]).mean() + reg * np.sum(W * W)\n"
                      "    dscores = probs.copy()\n"),
