@@ -599,8 +599,8 @@ def lr_at_schedules(ctx):
                                           **{k: v for k, v in setting.items() if k in ("step_size", "gamma")})
                               for e in range(setting["total_epochs"])] for s in SCHEDULES])
         if n == 0:
-            ctx.record("curves", {f"{s} (yours)": found[i].tolist() for i, s in enumerate(SCHEDULES) if i}
-                       | {f"{s} (expected)": expected[i].tolist() for i, s in enumerate(SCHEDULES) if i})
+            ctx.record("curves", {f"{s} (expected)": expected[i].tolist() for i, s in enumerate(SCHEDULES) if i}
+                       | {f"{s} (yours)": found[i].tolist() for i, s in enumerate(SCHEDULES) if i})  # yours on top
             ctx.record("picture_texts", {"curves": {"caption": "Your lr_at per epoch against the expected step and "
                                                                "cosine schedules (defaults: step_size 5, gamma 0.5)",
                                                     "x": "epoch", "y": "learning rate"}})
