@@ -21,7 +21,9 @@ def test_reference_gets_full_marks_and_records_its_pictures(data_dir):
     assert len(trained["loss_history"]) == 10 and trained["loss_history"][-1] < trained["loss_history"][0]
     rates = trained["curves"]["learning rate"]
     assert rates[0] == 0.5 and len(rates) == 10 and rates == sorted(rates, reverse=True)
-    assert {"time_limit_s", "reference_time_s"} <= set(trained) and {"time_limit_s"} <= set(by_id["l2_distances.speed"])
+    speed = by_id["l2_distances.speed"]  # 5 x the reference's time for the same call, measured in this run
+    assert speed["time_limit_s"] == pytest.approx(max(2.0, 5 * speed["reference_time_s"]), rel=1e-3)
+    assert trained["time_limit_s"] == pytest.approx(max(60.0, 10 * trained["reference_time_s"]), rel=1e-3)
     grid = by_id["knn.mnist"]["image_grid"]
     assert np.asarray(grid["images"]).shape == (4, 6, 28, 28) and len(grid["labels"][0]) == 6
     assert 0.85 < by_id["knn.mnist"]["knn_accuracy"]["k=3, l2"] <= 1
