@@ -4,7 +4,10 @@ A check asks for a picture by recording its data under one of these kinds: `fitt
 ({"target": [...], "fitted": [...]}: the values against the targets, and the diagonal),
 `test_sample` ({"x": [...], "y": [...]}, with `weights` [bias, slope]: the points and the
 line), `loss_history` (a list per training check: the curves), `confusion_matrix` (counts) and
-`attention_head` (probabilities), both drawn as heat maps. Its texts may go beside them in
+`attention_head` (probabilities), both drawn as heat maps, `curves` ({label: [values]}: each
+check's own named series against 0, 1, ..., e.g. a learning rate per epoch) and `image_grid`
+({"images": rows of 2-D grey-level arrays, "labels": rows of captions}: e.g. digits beside their
+nearest neighbours). Its texts may go beside them in
 `picture_texts`: {kind: {"caption": ..., "x": ..., "y": ...}}, English that the assignment's
 locales translate; without them a kind's generic texts are used. A page gets only the checks
 it may show (`view.shown`), so before grades are published a hidden check adds no picture.
@@ -35,6 +38,8 @@ GENERIC = {
                          "predicted class", "true class"),
     "attention_head": ("Attention probabilities (rows: query position, columns: key position)",
                        "key position", "query position"),
+    "curves": ("Values per epoch", "epoch", "value"),
+    "image_grid": ("Images", "", ""),
 }
 FONTS = {"ko": ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "AppleGothic")}
 
@@ -57,10 +62,15 @@ def _figure(size: tuple[float, float], lang: str):
         yield Figure(figsize=size)
 
 
+def _said(lang: str):
+    """A text as a picture says it: in `lang` where a font can write it, else in English."""
+    return (lambda text: translate(text, lang)) if _fonts(lang) else (lambda text: text)
+
+
 def _axes(fig: Figure, x: str, y: str, lang: str):
     """One set of axes with its labels, in `lang` where a font can write it."""
     ax = fig.subplots()
-    said = (lambda text: translate(text, lang)) if _fonts(lang) else (lambda text: text)
+    said = _said(lang)
     ax.set(xlabel=said(x), ylabel=said(y))
     return ax
 
@@ -137,13 +147,63 @@ def heatmap(matrix, *, counts: bool, rows: str, columns: str, lang: str = "en") 
         return _png(fig)
 
 
+def curves(check: CheckResult, lang: str = "en") -> str:
+    """The check's named series, each against 0, 1, ..., with a legend."""
+    _, x, y = texts(check, "curves")
+    with _figure((6, 4), lang) as fig:
+        ax = _axes(fig, x, y, lang)
+        for label, values in check.diagnostics["curves"].items():
+            values = np.array(values, dtype=float)  # null (NaN, inf in JSON): NaN
+            ax.plot(range(len(values)), values, marker="o", markersize=3, label=_said(lang)(label))
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend()
+        return _png(fig)
+
+
+def image_grid(check: CheckResult, lang: str = "en") -> str:
+    """Rows of small grey-level images, each with its caption above it (dark: high values)."""
+    grid = check.diagnostics["image_grid"]
+    rows, labels = grid["images"], grid.get("labels") or []
+    columns = max(len(row) for row in rows)
+    with _figure((1.1 * columns, 1.3 * len(rows)), lang) as fig:
+        for (i, j), ax in np.ndenumerate(fig.subplots(len(rows), columns, squeeze=False)):
+            ax.axis("off")
+            if j < len(rows[i]):
+                ax.imshow(np.asarray(rows[i][j], dtype=float), cmap="gray_r")
+                label = labels[i][j] if i < len(labels) and j < len(labels[i]) else ""
+                ax.set_title(_said(lang)(label) if isinstance(label, str) else "", fontsize=8)
+        return _png(fig)
+
+
+def _numbers(values) -> bool:
+    """Whether `values` is a list of numbers (null, a NaN in JSON, allowed) with a finite one."""
+    if not isinstance(values, (list, tuple)):
+        return False
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return len(numbers) + values.count(None) == len(values) and any(np.isfinite(numbers))
+
+
+def _has_curves(check: CheckResult) -> bool:
+    series = check.diagnostics.get("curves")
+    return isinstance(series, dict) and bool(series) and all(
+        isinstance(label, str) and _numbers(values) for label, values in series.items())
+
+
+def _has_images(check: CheckResult) -> bool:
+    """Whether the check recorded rows of 2-D arrays of numbers to draw."""
+    grid = check.diagnostics.get("image_grid")
+    rows = grid.get("images") if isinstance(grid, dict) else None
+    if not isinstance(rows, list) or not rows or not all(isinstance(row, list) and row for row in rows):
+        return False
+    try:
+        return all(np.asarray(image, dtype=float).ndim == 2 for row in rows for image in row)
+    except (TypeError, ValueError):
+        return False
+
+
 def _has_losses(check: CheckResult) -> bool:
     """Whether the check recorded a loss history with a number to draw (null: a NaN in JSON)."""
-    losses = check.diagnostics.get("loss_history")
-    if not isinstance(losses, (list, tuple)):
-        return False
-    numbers = [v for v in losses if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    return len(numbers) + losses.count(None) == len(losses) and any(np.isfinite(numbers))
+    return _numbers(check.diagnostics.get("loss_history"))
 
 
 def pictures(checks: list[CheckResult], lang: str = "en") -> list[tuple[str, str]]:
@@ -163,4 +223,7 @@ def pictures(checks: list[CheckResult], lang: str = "en") -> list[tuple[str, str
             caption, columns, rows = texts(check, kind)
             found.append((caption, heatmap(check.diagnostics[kind], counts=counts, rows=rows, columns=columns,
                                            lang=lang)))
+    found += [(texts(c, "curves")[0], curves(c, lang)) for c in checks if _has_curves(c)]
+    if check := next((c for c in checks if _has_images(c)), None):
+        found.append((texts(check, "image_grid")[0], image_grid(check, lang)))
     return found

@@ -259,6 +259,30 @@ def test_progress_shows_on_a_terminal_and_nowhere_else():
     assert "assignment2" in screen.getvalue() and "train.relu" in screen.getvalue()
 
 
+def test_curves_and_an_image_grid_are_drawn_from_their_own_checks_data(monkeypatch):
+    """Named series against 0, 1, ... (one picture per check), and rows of grey-level images
+    captioned one by one (the first check with a grid to draw); data that is neither is left out."""
+    drawn = []
+    monkeypatch.setattr(plots, "_png", lambda fig: drawn.append(fig) or "data:image/png;base64,")
+    digit = [[0, 255], [128, 0]]
+    rates = {"step (yours)": [0.1, 0.1, 0.05], "step (expected)": [0.1, 0.05, 0.05]}
+    graded = report(check("broken", curves={"a": "text"}, image_grid={"images": [["x"]]}),
+                    check("lr_at", curves=rates,
+                          picture_texts={"curves": {"caption": "Your rates", "x": "epoch", "y": "learning rate"}}),
+                    check("knn", image_grid={"images": [[digit] * 3, [digit]], "labels": [["4 → 9", "4", "9"], ["1"]]}),
+                    check("train", curves={"learning rate": [0.5, None, 0.25]}), assignment="assignment4")
+    page = render(graded, "html", "en")
+    assert images(page) == 3 and "Your rates" in page and "Values per epoch" in page and "Images" in page
+    lines = drawn[0].axes[0].lines
+    assert [line.get_label() for line in lines] == list(rates) and list(lines[0].get_xdata()) == [0, 1, 2]
+    assert [list(line.get_ydata()) for line in lines] == list(rates.values())
+    assert (drawn[0].axes[0].get_xlabel(), drawn[0].axes[0].get_ylabel()) == ("epoch", "learning rate")
+    grid = drawn[2]
+    assert [ax.get_title() for ax in grid.axes] == ["4 → 9", "4", "9", "1", "", ""]
+    assert [ax.images[0].get_array().tolist() for ax in grid.axes if ax.images] == [digit] * 4
+    assert "이미지" in render(graded, "html", "ko")
+
+
 def test_a_picture_has_the_check_s_own_texts_else_its_kind_s_generic_ones(monkeypatch):
     """The engine knows kinds of pictures, not assignments: a check names its picture's caption
     and axes (translated by its assignment's locales); one that does not gets generic texts."""
