@@ -198,7 +198,8 @@ def conv_embedding(weight, bias, images, patch_size: int, dtype: str) -> torch.T
 
 
 def vit_oracle(weights: dict, images, config: dict, dtype: str = "float64"):
-    """(logits, probabilities of layer 0's head 0 for image 0) of the vision transformer composed
+    """(logits, layer 0's attention probabilities for image 0, averaged over the heads (N + 1, N + 1))
+    of the vision transformer composed
     from PyTorch's parts: nn.Conv2d for the patches, the class token in front, the positional
     encoding added to every token, nn.TransformerEncoderLayer per layer, the head on position 0."""
     tokens = conv_embedding(weights["patch_embed.proj.weight"], weights["patch_embed.proj.bias"], images,
@@ -210,7 +211,7 @@ def vit_oracle(weights: dict, images, config: dict, dtype: str = "float64"):
     for i in range(config["num_layers"]):
         layer, _ = torch_layer(weights, dtype, config["num_heads"], f"layers.{i}.", dropout=0.0)
         if i == 0:
-            probs = layer.self_attn(x[:1], x[:1], x[:1], average_attn_weights=False)[1][0, 0].detach().numpy()
+            probs = layer.self_attn(x[:1], x[:1], x[:1])[1][0].detach().numpy()
         x = layer(x)
     head = as_torch(weights["head.weight"], dtype)
     return (x[:, 0] @ head.T + as_torch(weights["head.bias"], dtype)).detach().numpy(), probs
@@ -492,14 +493,16 @@ def vit_learns(ctx):
     accuracy = float(np.mean(logits.argmax(axis=1) == labels))
     ctx.record("training_accuracy", accuracy)
     ctx.record("loss_history", [float(v) for v in found["losses"]])
-    texts = {"loss_history": {"caption": "Training loss per step of the grader's loop", "x": "step"}}
+    texts = {"loss_history": {"caption": "Training loss per step of the grader's loop", "x": "step",
+                              "y": "cross-entropy on the 256 images"}}
     shapes = {name: np.shape(value) for name, value in found["params"].items()}
     if all(shapes.get(name) == value.shape for name, value in vit_weights(0, VIT).items()):
         _, probs = vit_oracle(found["params"], images[:1], VIT, "float32")
-        ctx.record("attention_head", np.round(probs, 3).tolist())
-        texts["attention_head"] = {"caption": "Attention of the trained model's first layer, head 0, on the first "
-                                              "image (token 0: the class token, then the patches row by row)",
-                                   "x": "key token", "y": "query token"}
+        side = VIT["image_size"] // VIT["patch_size"]
+        ctx.record("attention_head", np.round(probs[0, 1:].reshape(side, side), 3).tolist())  # the class token's
+        texts["attention_head"] = {"caption": "Where the trained model's class token looks in the first image: its "
+                                              "attention to each patch in the first layer, averaged over the heads",
+                                   "x": "patch column", "y": "patch row"}
     ctx.record("picture_texts", texts)
     if not accuracy >= TARGET:
         raise CheckFailed(f"{label}: after {found['steps']} steps of the grader's loop (full-batch Adam, lr={LR}) "
