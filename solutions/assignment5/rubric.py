@@ -318,7 +318,7 @@ def encoder_init(ctx):
     for name, (kind, made, shapes) in want.items():
         part = found["parts"][name]
         if part["kind"] != kind or part["shapes"] != shapes:
-            seen = "nothing" if part["kind"] is None else f"{part['kind']} with parameters {part['shapes']}"
+            seen = "nothing" if part["kind"] is None else f"{part['kind']} (parameters {part['shapes']})"
             raise CheckFailed(f"{call}.{name}: expected {made} (parameters {shapes}), found {seen}.")
 
 
@@ -404,7 +404,7 @@ P = 4
               timeout=TIMEOUT)
 def patchify_values(ctx):
     images = numbered(90, *IMAGES)  # distinct entries: each says where it came from
-    call = f"patchify(images of shape {IMAGES}, {P})"
+    call = f"patchify(images, {P}) (images of shape {IMAGES})"
     found = ctx.probe("patchify", images, P, device=ctx.device, label=call)
     wrong = [(m, mistaken().patchify(images, P, **s)) for m, s in PATCH_MISTAKES]
     expect_close(call, found, mistaken().patchify(images, P), rtol=0, atol=0, mistakes=wrong)
@@ -414,7 +414,7 @@ def patchify_values(ctx):
               timeout=TIMEOUT)
 def patchify_indivisible(ctx):
     for shape in ((1, 1, 10, 12), (1, 1, 8, 10)):
-        expect_raises(ctx, f"patchify(images of shape {shape}, {P})", "patchify_error", shape, P)
+        expect_raises(ctx, f"patchify(torch.zeros{shape}, {P})", "patchify_error", shape, P)
 
 
 @rubric.check("patch_embedding.conv", "PatchEmbedding equals nn.Conv2d(C, d_model, p, stride=p), flattened", 2,

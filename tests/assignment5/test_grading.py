@@ -82,7 +82,7 @@ BOTH_WAYS = {  # name: (edits of the reference, the check that fails and words o
                              "encoder.value_error", "raise only when d_model % num_heads != 0", None),
     "norm_without_parameters": ((("self.norm2 = nn.LayerNorm(d_model)",
                                   "self.norm2 = nn.LayerNorm(d_model, elementwise_affine=False)"),),
-                                "encoder.init", "found LayerNorm with parameters {}", None),
+                                "encoder.init", "found LayerNorm (parameters {})", None),
     "feed_forward_cut_off_the_graph": ((("torch.relu(self.linear1(h))", "torch.relu(self.linear1(h.detach()))"),),
                                        "encoder.gradients", "the gradient with respect to the input x",
                                        {"encoder.gradients"}),
