@@ -198,10 +198,10 @@ def conv_embedding(weight, bias, images, patch_size: int, dtype: str) -> torch.T
 
 
 def vit_oracle(weights: dict, images, config: dict, dtype: str = "float64"):
-    """(logits, layer 0's attention probabilities for image 0, averaged over the heads (N + 1, N + 1))
-    of the vision transformer composed
-    from PyTorch's parts: nn.Conv2d for the patches, the class token in front, the positional
-    encoding added to every token, nn.TransformerEncoderLayer per layer, the head on position 0."""
+    """(logits, layer 0's attention probabilities on image 0 averaged over the heads, (N + 1, N + 1))
+    of the vision transformer composed from PyTorch's parts: nn.Conv2d for the patches, the class
+    token in front, the positional encoding added to every token, nn.TransformerEncoderLayer per
+    layer, the head on position 0."""
     tokens = conv_embedding(weights["patch_embed.proj.weight"], weights["patch_embed.proj.bias"], images,
                             config["patch_size"], dtype)  # (B, N, d)
     batch, n, d = tokens.shape
