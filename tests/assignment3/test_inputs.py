@@ -6,16 +6,13 @@ graded right whatever the salt.
 The checks run here in this process against a stand-in for the sandbox that runs each probe
 on a module loaded here, and keeps every probe call: what the student's code would be given.
 """
-import importlib.util
-import inspect
 import math
 
 import numpy as np
 import pytest
 
 from grader import course, inputs, oracle
-from grader.grade import run_check
-from grader.sandbox import NotImplementedYet, StudentFault, wire
+from tests import in_process
 from tests.support import corpus_of, write_mutant
 
 CORRECT, MISTAKES = corpus_of("assignment3", "CORRECT", "MISTAKES")
@@ -25,46 +22,13 @@ a3 = A3.checks_module
 CHECKS = {c.id: c for c in A3.rubric.checks}
 SALTS = [inputs.salt_for(f"course secret {i}".encode(), A3.id, "0" * 64) for i in range(6)]
 
-
-def load(path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-PROBES = load(A3.probes_file, "assignment3_probes_in_process")
-REFERENCE = load(A3.solution_dir / f"{A3.module}.py", "assignment3_reference_in_process")
-
-
-class InProcess:
-    """A sandbox stand-in: runs the probe on `module` here, and keeps each call as
-    [(probe, {parameter: digest of its value})] (the values as the probe received them)."""
-
-    def __init__(self, module):
-        self.module, self.calls = module, []
-
-    def call(self, probe: str, *args, label: str, timeout: float, limit=None, **kwargs) -> dict:
-        function = getattr(PROBES, probe)
-        bound = inspect.signature(function).bind(self.module, *args, **kwargs).arguments
-        self.calls.append((probe, {name: oracle.key(name, (value,)) for name, value in bound.items()
-                                   if name != "module"}))
-        try:
-            value = function(self.module, *args, **kwargs)
-        except NotImplementedError as err:
-            raise NotImplementedYet(f"{label}: not implemented yet ({err})") from None
-        except Exception as err:  # noqa: BLE001 - as the sandbox reports a student's exception
-            raise StudentFault(f"{label} raised {type(err).__name__}: {err}") from None
-        arrays: dict = {}
-        return {"value": wire.decode(wire.encode(value, arrays), arrays)}  # plain data, as it crosses
+PROBES = in_process.load(A3.probes_file, "assignment3_probes_in_process")
+REFERENCE = in_process.load(A3.solution_dir / f"{A3.module}.py", "assignment3_reference_in_process")
 
 
 def graded(check_id: str, salt, module=REFERENCE):
     """(the CheckResult of `check_id` on `module` with inputs drawn with `salt`, its probe calls)."""
-    sandbox = InProcess(module)
-    with inputs.drawn_with(salt):
-        result = run_check(CHECKS[check_id], sandbox, None)
-    return result, sandbox.calls
+    return in_process.graded(CHECKS[check_id], PROBES, module, salt)
 
 
 # -- today's inputs, written out as the checks drew them before there were salts ------------
@@ -199,7 +163,7 @@ def test_salted_inputs_keep_the_properties_the_checks_rely_on():
 
 def grade_in_process(folder, salt) -> dict:
     """{check id: CheckResult} of the submission in `folder`, loaded here."""
-    module = load(folder / f"{A3.module}.py", f"assignment3_{folder.name}_in_process")
+    module = in_process.load(folder / f"{A3.module}.py", f"assignment3_{folder.name}_in_process")
     return {check_id: graded(check_id, salt, module)[0] for check_id in CHECKS}
 
 
