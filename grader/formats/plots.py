@@ -7,7 +7,7 @@ line), `loss_history` (a list per training check: the curves), `confusion_matrix
 `attention_head` (probabilities), both drawn as heat maps, `curves` ({label: [values]}: each
 check's own named series against 0, 1, ..., e.g. a learning rate per epoch) and `image_grid`
 ({"images": rows of 2-D grey-level arrays, "labels": rows of captions}: e.g. digits beside their
-nearest neighbours). Its texts may go beside them in
+nearest neighbours), both one picture per check that records them. Its texts may go beside them in
 `picture_texts`: {kind: {"caption": ..., "x": ..., "y": ...}}, English that the assignment's
 locales translate; without them a kind's generic texts are used. A page gets only the checks
 it may show (`view.shown`), so before grades are published a hidden check adds no picture.
@@ -224,6 +224,5 @@ def pictures(checks: list[CheckResult], lang: str = "en") -> list[tuple[str, str
             found.append((caption, heatmap(check.diagnostics[kind], counts=counts, rows=rows, columns=columns,
                                            lang=lang)))
     found += [(texts(c, "curves")[0], curves(c, lang)) for c in checks if _has_curves(c)]
-    if check := next((c for c in checks if _has_images(c)), None):
-        found.append((texts(check, "image_grid")[0], image_grid(check, lang)))
+    found += [(texts(c, "image_grid")[0], image_grid(c, lang)) for c in checks if _has_images(c)]
     return found

@@ -22,6 +22,7 @@ from course_lib.datasets.mnist import load_mnist
 from grader import inputs
 from grader.compare import as_array, describe, expect_close, same
 from grader.rubric import CheckFailed, Rubric
+from grader.sandbox import StudentFault
 from grader.timing import Measured
 
 rubric = Rubric()
@@ -260,9 +261,11 @@ def pe_sizes(seed: int) -> list[tuple[int, int]]:
 @rubric.check("positional_encoding.values", "positional_encoding gives sin and cos of pos / 10000^(2i/d_model)",
               3, timeout=TIMEOUT)
 def positional_encoding_values(ctx):
-    for seq_len, d in pe_sizes(1):
+    for index, (seq_len, d) in enumerate(pe_sizes(1)):
         call = f"positional_encoding({seq_len}, {d})"
         found = ctx.probe("positional_encoding", seq_len, d, label=call)
+        if index == 0:  # the largest
+            encoding_picture(ctx, found["value"], mistaken().positional_encoding(seq_len, d))
         wrong = [(m, mistaken().positional_encoding(seq_len, d, **switch))
                  for m, switch in ((EXPONENT_I, {"exponent": "i"}), (SIN_COS_SWAPPED, {"swapped": True}))]
         expect_close(call, found["value"], mistaken().positional_encoding(seq_len, d), rtol=0, atol=1e-5,
@@ -270,6 +273,17 @@ def positional_encoding_values(ctx):
         if found["dtype"] != "float32":
             raise CheckFailed(f"{call}: expected a float32 tensor, found {found['dtype'] or describe(found['value'])}; "
                               f"convert the result with .float() (or compute in float32).")
+
+
+def encoding_picture(ctx, found, expected) -> None:
+    """The picture: the student's encoding matrix beside the expected one (rows: positions,
+    columns: dimensions), where it has the expected shape."""
+    if isinstance(found, np.ndarray) and found.shape == expected.shape and found.dtype.kind == "f":
+        ctx.record("image_grid", {"images": [[np.round(found, 3).tolist(), np.round(expected, 3).tolist()]],
+                                  "labels": [["yours", "expected"]]})
+        ctx.record("picture_texts", {"image_grid": {
+            "caption": f"Your positional encoding and the expected one, {expected.shape[0]} positions (rows) by "
+                       f"{expected.shape[1]} dimensions (columns); dark: high values", "x": "", "y": ""}})
 
 
 @rubric.check("positional_encoding.odd", "positional_encoding raises ValueError for an odd d_model", 1,
@@ -406,8 +420,30 @@ def patchify_values(ctx):
     images = numbered(90, *IMAGES)  # distinct entries: each says where it came from
     call = f"patchify(images, {P}) (images of shape {IMAGES})"
     found = ctx.probe("patchify", images, P, device=ctx.device, label=call)
+    patch_picture(ctx)
     wrong = [(m, mistaken().patchify(images, P, **s)) for m, s in PATCH_MISTAKES]
     expect_close(call, found, mistaken().patchify(images, P), rtol=0, atol=0, mistakes=wrong)
+
+
+def patch_picture(ctx) -> None:
+    """The picture (not graded): the first MNIST test digit cut by the student's patchify into
+    the vision transformer's patches, drawn in the order patchify gives them, 4 to a row: patches
+    taken row by row show the digit; any other order scrambles it."""
+    p = VIT["patch_size"]
+    side = VIT["image_size"] // p
+    digit = np.asarray(load_mnist(ctx.data_dir)["X_test"][:1], dtype=float).reshape(1, 1, 28, 28)
+    try:
+        found = ctx.probe("patchify", digit, p, device=ctx.device, label=f"patchify(a digit, {p})")
+    except StudentFault:  # the graded call above says what is wrong
+        return
+    if not (isinstance(found, np.ndarray) and found.shape == (1, side * side, p * p) and found.dtype.kind == "f"):
+        return
+    patches = np.round(found[0].reshape(side, side, p, p), 3)
+    ctx.record("image_grid", {"images": [[patch.tolist() for patch in row] for row in patches],
+                              "labels": [[str(side * i + j) for j in range(side)] for i in range(side)]})
+    ctx.record("picture_texts", {"image_grid": {
+        "caption": f"A test digit cut by your patchify into {side * side} patches of {p} x {p}, drawn in your "
+                   f"order, {side} to a row: taken row by row, they show the digit", "x": "", "y": ""}})
 
 
 @rubric.check("patchify.indivisible", "patchify raises ValueError when p does not divide H or W", 1, hidden=True,
@@ -479,31 +515,47 @@ def training_budget(ctx):
               label="the reference's VisionTransformer trained for 20 steps")
 
 
+def trained_parameters(label: str, params) -> dict:
+    """{name: float array} of the parameters the assignment names, each of its shape, from what
+    the training call returned; anything else is refused."""
+    if not isinstance(params, dict):
+        raise CheckFailed(f"{label}: the training returned no parameters by name, found {describe(params)}.")
+    trained = {}
+    for name, value in vit_weights(0, VIT).items():
+        if name not in params:
+            raise CheckFailed(f"{label}: the model has no parameter {name}; VisionTransformer() must hold the "
+                              f"parameters the assignment names (named_parameters()).")
+        trained[name] = as_array(f"{label}: its parameter {name}", params[name], value.shape)
+    return trained
+
+
 @rubric.check("vit.learns", f"Trained by the grader's loop, VisionTransformer fits {N_FIT} MNIST images "
               f"({TARGET} training accuracy)", 4, timeout=300,
               measured=Measured(training_budget, share=20 / STEPS, multiple=10, floor_s=60, ceiling_s=900))
 def vit_learns(ctx):
-    """The accuracy of the trained model's own logits (the forward pass itself is vit.logits'
-    business); the picture is the attention of the grader's forward on the trained parameters."""
+    """The accuracy of the trained model's own forward pass (whether that forward is right is
+    vit.logits' business), measured by a second call that gets the trained parameters of the
+    assignment's names and the images, never the labels: a model cannot answer from them. The
+    picture is the attention of the grader's forward on the trained parameters."""
     images, labels = training_set(ctx.data_dir)
     label = f"VisionTransformer() trained on {N_FIT} MNIST images"
     found = ctx.probe("train_vit", images, labels, STEPS, LR, inputs.integer(122, 0, 2 ** 31), CHECK_EVERY,
                       device=ctx.device, label=label)
-    logits = as_array(f"the logits of {label}", found["logits"], (N_FIT, 10))
-    accuracy = float(np.mean(logits.argmax(axis=1) == labels))
-    ctx.record("training_accuracy", accuracy)
     ctx.record("loss_history", [float(v) for v in found["losses"]])
     texts = {"loss_history": {"caption": "Training loss per step of the grader's loop", "x": "step",
                               "y": "cross-entropy on the 256 images"}}
-    shapes = {name: np.shape(value) for name, value in found["params"].items()}
-    if all(shapes.get(name) == value.shape for name, value in vit_weights(0, VIT).items()):
-        _, probs = vit_oracle(found["params"], images[:1], VIT, "float32")
-        side = VIT["image_size"] // VIT["patch_size"]
-        ctx.record("attention_head", np.round(probs[0, 1:].reshape(side, side), 3).tolist())  # the class token's
-        texts["attention_head"] = {"caption": "Where the trained model's class token looks in the first image: its "
-                                              "attention to each patch in the first layer, averaged over the heads",
-                                   "x": "patch column", "y": "patch row"}
+    trained = trained_parameters(label, found["params"])
+    _, probs = vit_oracle(trained, images[:1], VIT, "float32")
+    side = VIT["image_size"] // VIT["patch_size"]
+    ctx.record("attention_head", np.round(probs[0, 1:].reshape(side, side), 3).tolist())  # the class token's
+    texts["attention_head"] = {"caption": "Where the trained model's class token looks in the first image: its "
+                                          "attention to each patch in the first layer, averaged over the heads",
+                               "x": "patch column", "y": "patch row"}
     ctx.record("picture_texts", texts)
+    logits = as_array(f"the logits of {label}", ctx.probe("vit", VIT, trained, images, device=ctx.device,
+                                                          label=f"{label}, on its trained parameters"), (N_FIT, 10))
+    accuracy = float(np.mean(logits.argmax(axis=1) == labels))
+    ctx.record("training_accuracy", accuracy)
     if not accuracy >= TARGET:
         raise CheckFailed(f"{label}: after {found['steps']} steps of the grader's loop (full-batch Adam, lr={LR}) "
                           f"its training accuracy is {accuracy:.4f}; at least {TARGET} is needed (the reference "

@@ -1,9 +1,11 @@
 """Assignment 5 graded end to end: reference, stub, every mistake and every check both ways,
 correct variants, the pictures, devices (CUDA tests are marked `gpu` and skipped where there
 is none)."""
+import numpy as np
 import pytest
 import torch
 
+from course_lib.datasets.mnist import load_mnist
 from grader import course
 from grader.formats.plots import pictures
 from grader.grade import grade_submission
@@ -55,13 +57,29 @@ def test_correct_variant_gets_full_marks(name, tmp_path, data_dir):
     assert failing(report) == set() and not any(c.diagnosis for c in report.checks), messages(report)
 
 
-def test_the_feedback_pictures_are_the_loss_curve_and_the_class_tokens_attention_on_the_patch_grid(data_dir):
-    learns = check(support.grade("assignment5", A5.solution_dir, data_dir), "vit.learns")
+def test_the_feedback_pictures_are_the_encoding_matrix_a_digits_patches_the_loss_and_the_attention(data_dir):
+    report = support.grade("assignment5", A5.solution_dir, data_dir)
+    learns, encoding, patches = (check(report, i) for i in ("vit.learns", "positional_encoding.values",
+                                                             "patchify.values"))
     grid = learns.diagnostics["attention_head"]  # the class token's attention to the 4 x 4 patches
     assert [len(row) for row in grid] == [4] * 4 and 0 < sum(map(sum, grid)) < 1  # the rest: to itself
-    captions = [caption for caption, _ in pictures([learns])]
-    assert captions == ["Training loss per step of the grader's loop", learns.diagnostics["picture_texts"][
-        "attention_head"]["caption"]]
+    yours, expected = encoding.diagnostics["image_grid"]["images"][0]
+    assert np.shape(yours) == np.shape(expected) == (128, 64) and np.allclose(yours, expected, atol=1e-3)
+    cut = np.array(patches.diagnostics["image_grid"]["images"])  # (4, 4, 7, 7): the patches in the student's order
+    digit = load_mnist(data_dir)["X_test"][0].reshape(28, 28)
+    assert np.allclose(cut.transpose(0, 2, 1, 3).reshape(28, 28), digit, atol=1e-3)  # row by row: the digit
+    captions = [caption for caption, _ in pictures([encoding, patches, learns])]
+    assert captions == ["Training loss per step of the grader's loop",
+                        learns.diagnostics["picture_texts"]["attention_head"]["caption"],
+                        encoding.diagnostics["picture_texts"]["image_grid"]["caption"],
+                        patches.diagnostics["picture_texts"]["image_grid"]["caption"]]
+
+
+def test_patches_taken_column_by_column_show_the_digit_scrambled(tmp_path, data_dir):
+    report = grade(MISTAKES["patches_column_by_column"], tmp_path, data_dir)
+    cut = np.array(check(report, "patchify.values").diagnostics["image_grid"]["images"])
+    digit = load_mnist(data_dir)["X_test"][0].reshape(28, 28)
+    assert cut.shape == (4, 4, 7, 7) and np.allclose(cut.transpose(1, 2, 0, 3).reshape(28, 28), digit, atol=1e-3)
 
 
 # -- each check both ways, where no catalogued mistake shows the failing side ---------------
@@ -103,6 +121,22 @@ def test_each_check_fails_a_submission_that_breaks_it_and_says_why(name, tmp_pat
     assert not any(c.diagnosis for c in report.checks)
     if breaks is not None:
         assert failing(report) == breaks, messages(report)
+
+
+ANSWERS_FROM_THE_LABELS = """        for frame in inspect.stack():  # the training loop's labels, wherever they are
+            y = frame.frame.f_locals.get("y")
+            if isinstance(y, torch.Tensor) and y.dtype == torch.long and y.shape == (len(images),):
+                return nn.functional.one_hot(y, 10).to(x) * 100 + 0 * self.head(x[:, 0])
+        return 0 * self.head(x[:, 0])"""
+
+
+def test_a_model_that_answers_from_the_labels_it_finds_in_the_training_loop_earns_nothing(tmp_path, data_dir):
+    """The accuracy is measured by a call that is given the trained parameters and no labels."""
+    edits = (("import math", "import inspect\nimport math"), ("        return self.head(x[:, 0])", ANSWERS_FROM_THE_LABELS))
+    report = grade(support.Mutant(edits, frozenset()), tmp_path, data_dir, "answers")
+    learns = check(report, "vit.learns")
+    assert learns.status == "failed" and learns.diagnostics["training_accuracy"] < 0.5, messages(report)
+    assert learns.diagnostics["loss_history"][-1] < 1e-3  # it did find them: its training loss is nil
 
 
 def test_a_model_that_cannot_learn_fails_the_learning_check_with_its_accuracy(tmp_path, data_dir):

@@ -261,7 +261,7 @@ def test_progress_shows_on_a_terminal_and_nowhere_else():
 
 def test_curves_and_an_image_grid_are_drawn_from_their_own_checks_data(monkeypatch):
     """Named series against 0, 1, ... (one picture per check), and rows of grey-level images
-    captioned one by one (the first check with a grid to draw); data that is neither is left out."""
+    captioned one by one (one picture per check with a grid to draw); data that is neither is left out."""
     drawn = []
     monkeypatch.setattr(plots, "_png", lambda fig: drawn.append(fig) or "data:image/png;base64,")
     digit = [[0, 255], [128, 0]]
@@ -270,9 +270,11 @@ def test_curves_and_an_image_grid_are_drawn_from_their_own_checks_data(monkeypat
                     check("lr_at", curves=rates,
                           picture_texts={"curves": {"caption": "Your rates", "x": "epoch", "y": "learning rate"}}),
                     check("knn", image_grid={"images": [[digit] * 3, [digit]], "labels": [["4 → 9", "4", "9"], ["1"]]}),
-                    check("train", curves={"learning rate": [0.5, None, 0.25]}), assignment="assignment4")
+                    check("train", curves={"learning rate": [0.5, None, 0.25]}),
+                    check("encoding", image_grid={"images": [[[[0.5, -0.5]], [[1, 0]]]], "labels": [["yours"]]},
+                          picture_texts={"image_grid": {"caption": "Your encoding"}}), assignment="assignment4")
     page = render(graded, "html", "en")
-    assert images(page) == 3 and "Your rates" in page and "Values per epoch" in page and "Images" in page
+    assert images(page) == 4 and "Your encoding" in page and "Your rates" in page and "Values per epoch" in page and "Images" in page
     lines = drawn[0].axes[0].lines
     assert [line.get_label() for line in lines] == list(rates) and list(lines[0].get_xdata()) == [0, 1, 2]
     assert [list(line.get_ydata()) for line in lines] == list(rates.values())
@@ -280,6 +282,8 @@ def test_curves_and_an_image_grid_are_drawn_from_their_own_checks_data(monkeypat
     grid = drawn[2]
     assert [ax.get_title() for ax in grid.axes] == ["4 → 9", "4", "9", "1", "", ""]
     assert [ax.images[0].get_array().tolist() for ax in grid.axes if ax.images] == [digit] * 4
+    assert [ax.get_title() for ax in drawn[3].axes] == ["yours", ""]
+    assert [ax.images[0].get_array().tolist() for ax in drawn[3].axes] == [[[0.5, -0.5]], [[1, 0]]]
     assert "이미지" in render(graded, "html", "ko")
 
 
