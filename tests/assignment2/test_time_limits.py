@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from grader import course
+from grader import course, timing
 from grader.grade import _grade_folder
 from grader.timing import Measured, ReferenceClock
 from tests.support import Mutant, write_mutant
@@ -42,6 +42,35 @@ def test_a_failing_measurement_falls_back_to_the_fixed_limit(tmp_path):
         limit = clock.limit(broken)
     assert (limit.seconds, limit.reference_s) == (TRAIN_RELU.timeout_s, None)
     assert "measuring the reference failed" in limit.why
+
+
+def test_a_process_reuses_a_recent_measurement_unless_the_machine_got_busier(tmp_path, monkeypatch):
+    """A batch worker measures a check's sample once in REUSE_S seconds, not once per student,
+    and says how long before it measured; an older measurement, or a busier machine, measures again."""
+    samples = []
+    counting = replace(TRAIN_RELU, measured=Measured(lambda ctx: samples.append(time.sleep(0.05)), share=0.5))
+    load = [1.0]
+    monkeypatch.setattr(timing, "_recent", {})
+    monkeypatch.setattr(timing, "_load", lambda: load[0])
+
+    def limit():  # a grading's own clock
+        with ReferenceClock(A2, tmp_path, "cpu") as clock:
+            return clock.limit(counting)
+
+    def measured_before(seconds):
+        timing._recent.update({k: (t - seconds, *rest) for k, (t, *rest) in timing._recent.items()})
+
+    first = limit()
+    assert len(samples) == 1 and 0.1 <= first.reference_s < 1 and "measured just before" in first.why
+    measured_before(30)
+    second = limit()
+    assert len(samples) == 1 and second == replace(first, why=second.why) and "measured 30 s before" in second.why
+    measured_before(timing.REUSE_S)
+    assert "just before" in limit().why and len(samples) == 2  # too old
+    load[0] = 2.0  # the machine got busier than 1.25 x the load then + 0.5
+    assert "just before" in limit().why and len(samples) == 3
+    load[0] = 1.5  # less busy than then: reused
+    assert limit().reference_s and len(samples) == 3
 
 
 def busy_loop():
