@@ -6,8 +6,9 @@ edit of the reference solution."""
 from grader.selftest.mutants import Mutant
 
 # An edit at the end of a function leaves out the final newline: a notebook cell's last line has none.
-L1_BODY = ("    D = np.empty((len(A), len(B)))\n    for i, a in enumerate(A):  # one row of A at a time: (m, d) in "
-           "memory, never (n, m, d)\n        D[i] = np.abs(B - a).sum(axis=1)\n    return D")
+L1_BODY = ("    D = np.empty((len(A), len(B)))  # (n, m)\n    diff = np.empty(B.shape)  # (m, d), reused: one row of "
+           "A at a time, never (n, m, d)\n    for i, a in enumerate(A):\n        np.subtract(B, a, out=diff)\n"
+           "        np.abs(diff, out=diff).sum(axis=1, out=D[i])\n    return D")
 L2_BODY = ("    squared = (A ** 2).sum(axis=1)[:, None] + (B ** 2).sum(axis=1) - 2 * A @ B.T  # (n, m)\n"
            "    return np.sqrt(np.maximum(squared, 0))")
 VOTE = "        return np.array([np.bincount(labels).argmax() for labels in self.y_train[nearest]])"
@@ -25,7 +26,7 @@ LOOP_CHECKS = frozenset({"train_sgd.loop", "train_sgd.reference"})
 
 MISTAKES = {
     "l1_abs_of_sum": Mutant(
-        (("np.abs(B - a).sum(axis=1)", "np.abs((B - a).sum(axis=1))"),),
+        (("np.abs(diff, out=diff).sum(axis=1, out=D[i])", "D[i] = np.abs(diff.sum(axis=1))"),),
         L1_CHECKS | {"knn.mnist"}),
     "distances_full_broadcast": Mutant(  # fine on small inputs, 6 GB on 500 x 2,000 MNIST rows
         ((L1_BODY, "    return np.abs(A[:, None, :] - B[None, :, :]).sum(axis=2)"),),
@@ -93,6 +94,10 @@ MISTAKES = {
 }
 
 CORRECT = {
+    "l1_row_loop_allocating": Mutant(  # the textbook's loop: a new (m, d) array per row, 3 x the reference's time
+        ((L1_BODY, "    D = np.empty((len(A), len(B)))\n    for i, a in enumerate(A):\n"
+                   "        D[i] = np.abs(B - a).sum(axis=1)\n    return D"),),
+        frozenset()),
     "einsum_norms_and_add_at_gradient": Mutant(
         (("(A ** 2).sum(axis=1)[:, None] + (B ** 2).sum(axis=1)",
           'np.einsum("ij,ij->i", A, A)[:, None] + np.einsum("ij,ij->i", B, B)[None, :]'),

@@ -5,9 +5,11 @@ import numpy as np
 
 
 def l1_distances(A, B):
-    D = np.empty((len(A), len(B)))
-    for i, a in enumerate(A):  # one row of A at a time: (m, d) in memory, never (n, m, d)
-        D[i] = np.abs(B - a).sum(axis=1)
+    D = np.empty((len(A), len(B)))  # (n, m)
+    diff = np.empty(B.shape)  # (m, d), reused: one row of A at a time, never (n, m, d)
+    for i, a in enumerate(A):
+        np.subtract(B, a, out=diff)
+        np.abs(diff, out=diff).sum(axis=1, out=D[i])
     return D
 
 
