@@ -2,13 +2,21 @@
 process, on a module loaded here, and every call is kept (what the student's code would be given)."""
 import importlib.util
 import inspect
+import sys
+from pathlib import Path
 
 from grader import inputs, oracle
 from grader.grade import run_check
 from grader.sandbox import NotImplementedYet, StudentFault, wire
 
 
+SANDBOX = Path(wire.__file__).parent  # where a child finds the engine's probe helpers (torch_probes)
+
+
 def load(path, name: str):
+    """The probes file at `path`, loaded here as the worker loads it in a child."""
+    if str(SANDBOX) not in sys.path:
+        sys.path.append(str(SANDBOX))
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -5,50 +5,25 @@ Inputs arrive as NumPy arrays; `dtype` is "float32" or "float64", `device` "cpu"
 TF32 is off so that CUDA results meet the float32 tolerance. Probes hold no expectations.
 """
 import torch
+from torch_probes import as_mask, as_tensor, on_device, plain  # the engine's helpers, on the child's path
 
 LAYERS = ("query", "key", "value", "out")
 
 
-def _setup(device: str) -> torch.device:
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    return torch.device(device)
-
-
-def _tensor(array, dtype: str, device):
-    return torch.as_tensor(array, device=device, dtype=getattr(torch, dtype))
-
-
-def _mask(mask, device):
-    return None if mask is None else torch.as_tensor(mask, device=device, dtype=torch.bool)
-
-
-def plain(value):
-    """Tensors as CPU NumPy arrays, tuples and lists as tuples, anything else described."""
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu()
-        return (value if value.dtype in (torch.float32, torch.float64, torch.bool) else value.double()).numpy()
-    if isinstance(value, (tuple, list)):
-        return tuple(plain(v) for v in value)
-    if value is None or type(value) in (bool, int, float):
-        return value
-    return f"<an object of type {type(value).__name__}>"
-
-
 def tp_attn(module, hidden, heads, x, device="cpu"):
-    device = _setup(device)
-    return plain(module.MultiHeadSelfAttention(hidden, heads).to(device).tp_attn(_tensor(x, "float64", device)))
+    device = on_device(device)
+    return plain(module.MultiHeadSelfAttention(hidden, heads).to(device).tp_attn(as_tensor(x, "float64", device)))
 
 
 def merge_heads(module, hidden, heads, x, device="cpu"):
-    device = _setup(device)
-    return plain(module.MultiHeadSelfAttention(hidden, heads).to(device).merge_heads(_tensor(x, "float64", device)))
+    device = on_device(device)
+    return plain(module.MultiHeadSelfAttention(hidden, heads).to(device).merge_heads(as_tensor(x, "float64", device)))
 
 
 def sdpa(module, q, k, v, mask, dtype, device="cpu"):
-    device = _setup(device)
-    q, k, v = (_tensor(t, dtype, device) for t in (q, k, v))
-    return plain(module.scaled_dot_product_attention(q, k, v, _mask(mask, device)))
+    device = on_device(device)
+    q, k, v = (as_tensor(t, dtype, device) for t in (q, k, v))
+    return plain(module.scaled_dot_product_attention(q, k, v, as_mask(mask, device)))
 
 
 def attributes(module, hidden, heads):
@@ -95,21 +70,21 @@ def mhsa(module, hidden, heads, dropout, weights, x, mask, dtype, device="cpu", 
     the gradients are those of sum(output * upstream). `seed` starts torch's generator (the
     dropout masks of training mode); the parent draws it with the other inputs.
     """
-    device = _setup(device)
+    device = on_device(device)
     torch.manual_seed(seed)
     model = module.MultiHeadSelfAttention(hidden, heads, dropout).to(device=device, dtype=getattr(torch, dtype))
     model.train(train)
     with torch.no_grad():
         for name in LAYERS:
             layer = _layer(model, name, hidden)
-            layer.weight.copy_(_tensor(weights[name]["weight"], dtype, device))
-            layer.bias.copy_(_tensor(weights[name]["bias"], dtype, device))
-    x = _tensor(x, dtype, device).requires_grad_(upstream is not None)
-    result = model(x) if mask is None else model(x, _mask(mask, device))
+            layer.weight.copy_(as_tensor(weights[name]["weight"], dtype, device))
+            layer.bias.copy_(as_tensor(weights[name]["bias"], dtype, device))
+    x = as_tensor(x, dtype, device).requires_grad_(upstream is not None)
+    result = model(x) if mask is None else model(x, as_mask(mask, device))
     grads = None
     output = result[0] if isinstance(result, (tuple, list)) and result else None
     if upstream is not None and isinstance(output, torch.Tensor) and tuple(output.shape) == upstream.shape:
-        output.backward(_tensor(upstream, dtype, device))
+        output.backward(as_tensor(upstream, dtype, device))
         grads = {"x": plain(x.grad)}
         for name in LAYERS:
             layer = getattr(model, name)

@@ -7,32 +7,7 @@ TF32 is off so that CUDA results meet the float32 tolerance. Probes hold no expe
 """
 import torch
 import torch.nn.functional as F
-
-
-def _setup(device: str) -> torch.device:
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    return torch.device(device)
-
-
-def _tensor(array, dtype: str, device):
-    return torch.as_tensor(array, device=device, dtype=getattr(torch, dtype))
-
-
-def _mask(mask, device):
-    return None if mask is None else torch.as_tensor(mask, device=device, dtype=torch.bool)
-
-
-def plain(value):
-    """Tensors as CPU NumPy arrays, tuples and lists as tuples, anything else described."""
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu()
-        return (value if value.dtype in (torch.float32, torch.float64, torch.bool) else value.double()).numpy()
-    if isinstance(value, (tuple, list)):
-        return tuple(plain(v) for v in value)
-    if value is None or type(value) in (bool, int, float):
-        return value
-    return f"<an object of type {type(value).__name__}>"
+from torch_probes import as_mask, as_tensor, on_device, plain  # the engine's helpers, on the child's path
 
 
 def tensor_facts(value) -> dict:
@@ -62,12 +37,12 @@ def positional_encoding(module, seq_len, d_model):
 
 
 def causal_mask(module, seq_len, device="cpu"):
-    return tensor_facts(module.causal_mask(seq_len, device=_setup(device)))
+    return tensor_facts(module.causal_mask(seq_len, device=on_device(device)))
 
 
 def patchify(module, images, patch_size, device="cpu"):
-    device = _setup(device)
-    return plain(module.patchify(_tensor(images, "float64", device), patch_size))
+    device = on_device(device)
+    return plain(module.patchify(as_tensor(images, "float64", device), patch_size))
 
 
 def patchify_error(module, shape, patch_size):
@@ -98,7 +73,7 @@ def _load(model, weights: dict, dtype: str, device) -> dict:
             if name not in params or tuple(params[name].shape) != value.shape:
                 found = tuple(params[name].shape) if name in params else "no such parameter"
                 raise TypeError(f"the model needs a parameter {name} of shape {value.shape}, found {found}")
-            params[name].copy_(_tensor(value, dtype, device))
+            params[name].copy_(as_tensor(value, dtype, device))
     return params
 
 
@@ -107,33 +82,33 @@ def encoder(module, d_model, num_heads, d_ff, weights, x, mask, dtype, device="c
     """`TransformerEncoderLayer(d_model, num_heads, d_ff, dropout)` in eval mode with the parent's
     `weights`, run on x (B, S, d_model). Returns {"output", "grads": None or {"x", <parameter>}},
     the gradients being those of sum(output * upstream)."""
-    device = _setup(device)
+    device = on_device(device)
     layer = module.TransformerEncoderLayer(d_model, num_heads, d_ff, dropout)
     params = _load(layer, weights, dtype, device)
     layer.eval()
-    x = _tensor(x, dtype, device).requires_grad_(upstream is not None)
-    output = layer(x) if mask is None else layer(x, _mask(mask, device))
+    x = as_tensor(x, dtype, device).requires_grad_(upstream is not None)
+    output = layer(x) if mask is None else layer(x, as_mask(mask, device))
     grads = None
     if upstream is not None and isinstance(output, torch.Tensor) and tuple(output.shape) == upstream.shape:
-        output.backward(_tensor(upstream, dtype, device))
+        output.backward(as_tensor(upstream, dtype, device))
         grads = {"x": plain(x.grad), **{name: plain(params[name].grad) for name in weights}}
     return {"output": plain(output), "grads": grads}
 
 
 def patch_embedding(module, in_channels, patch_size, d_model, weights, images, dtype, device="cpu"):
-    device = _setup(device)
+    device = on_device(device)
     embed = module.PatchEmbedding(in_channels, patch_size, d_model)
     _load(embed, weights, dtype, device)
-    return plain(embed(_tensor(images, dtype, device)))
+    return plain(embed(as_tensor(images, dtype, device)))
 
 
 def vit(module, config, weights, images, device="cpu"):
     """`VisionTransformer(**config)` in eval mode, in float64, with the parent's weights: its logits."""
-    device = _setup(device)
+    device = on_device(device)
     model = module.VisionTransformer(**config)
     _load(model, weights, "float64", device)
     model.eval()
-    return plain(model(_tensor(images, "float64", device)))
+    return plain(model(as_tensor(images, "float64", device)))
 
 
 def train_vit(module, images, labels, steps, lr, seed, check_every, device="cpu"):
@@ -143,12 +118,12 @@ def train_vit(module, images, labels, steps, lr, seed, check_every, device="cpu"
 
     Returns {"params": {name: array}, "losses": [...], "steps"}: the parent measures the
     accuracy itself, by a separate call of `vit` on these parameters that is given no labels."""
-    device = _setup(device)
+    device = on_device(device)
     torch.manual_seed(seed)
     model = module.VisionTransformer().to(device)
     model.train()
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    x, y = _tensor(images, "float32", device), torch.as_tensor(labels, device=device, dtype=torch.long)
+    x, y = as_tensor(images, "float32", device), torch.as_tensor(labels, device=device, dtype=torch.long)
     losses, step = [], 0
     for step in range(1, steps + 1):
         loss = F.cross_entropy(model(x), y)
