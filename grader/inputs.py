@@ -23,6 +23,7 @@ import contextlib
 import contextvars
 import hashlib
 import hmac
+import math
 import os
 import secrets
 from pathlib import Path
@@ -107,3 +108,19 @@ def fixed_or_drawn(fixed, seed: int, draw):
 def integer(seed: int, low: int, high: int) -> int:
     """A whole number in [low, high) for a check's input (a size, an offset): `low` unsalted."""
     return low if _salt.get() is None else int(rng(seed).integers(low, high))
+
+
+def numbered(seed: int, *shape) -> np.ndarray:
+    """Distinct whole numbers 0, 1, ... of `shape`, so that every entry says where it came from
+    (a reshape, a permute or a patch shows as a rearrangement): in order unsalted (entry = its
+    flat index), shuffled when salted."""
+    size = math.prod(shape)
+    order = fixed_or_drawn(np.arange(size), seed, lambda rng: rng.permutation(size))
+    return order.astype(float).reshape(shape)
+
+
+def indivisible(seed: int, fewest: int) -> tuple[int, int]:
+    """(size, divisor) with size = divisor * m + r, 0 < r < divisor, so that the divisor (e.g. a
+    number of heads) does not divide the size: (3 * fewest + 1, fewest) unsalted."""
+    divisor = integer(seed, fewest, fewest + 3)
+    return divisor * integer(seed + 1, 3, 6) + integer(seed + 2, 1, divisor), divisor

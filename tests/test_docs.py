@@ -26,7 +26,7 @@ def rubric_api() -> list[str]:
             names += [f"{name}.{member}" for member in public(value) if member not in fields]
     names += [f"{name}(" for name, value in vars(compare).items()
               if inspect.isfunction(value) and value.__module__ == compare.__name__ and not name.startswith("_")]
-    names += [f"inputs.{name}(" for name in ("rng", "integer", "fixed_or_drawn")]
+    names += [f"inputs.{name}(" for name in ("rng", "integer", "fixed_or_drawn", "numbered", "indivisible")]
     return names + ["Measured(", "Mutant(", "StudentFault"]
 
 

@@ -58,14 +58,6 @@ def layer_weights(seed: int) -> dict:
                    "bias": rng.normal(scale=0.1, size=H)} for name in LAYERS}
 
 
-def numbered(seed: int, *shape) -> np.ndarray:
-    """Distinct whole numbers 0, 1, ... of `shape`, so that every entry says where it came from:
-    in order unsalted (entry = its flat index), shuffled when salted."""
-    size = math.prod(shape)
-    order = inputs.fixed_or_drawn(np.arange(size), seed, lambda rng: rng.permutation(size))
-    return order.astype(float).reshape(shape)
-
-
 def padded_lengths(seed: int, fixed: tuple, longest: int) -> tuple:
     """The lengths of the sequences of a padding mask: `fixed` unsalted; salted, the first full
     (`longest`) and the others drawn in [1, longest), so every query keeps a key and some are hidden."""
@@ -87,13 +79,6 @@ def module_sizes(seed: int) -> tuple[int, int]:
     """(num_heads, attn_head_size) of the construction check: (4, 6) unsalted, else drawn from
     ranges that do not meet, so the two are never equal."""
     return inputs.integer(seed, 4, 6), inputs.integer(seed + 1, 6, 10)
-
-
-def indivisible(seed: int, fewest_heads: int) -> tuple[int, int]:
-    """(hidden_size, num_heads) with hidden_size = num_heads * m + r, 0 < r < num_heads, so that
-    num_heads does not divide it: (3 * fewest_heads + 1, fewest_heads) unsalted."""
-    heads = inputs.integer(seed, fewest_heads, fewest_heads + 3)
-    return heads * inputs.integer(seed + 1, 3, 6) + inputs.integer(seed + 2, 1, heads), heads
 
 
 def causal_mask() -> np.ndarray:
@@ -241,7 +226,7 @@ SPLIT = (2, 3, 4, 5)  # B, S, nh, hd of the shape checks: all different
               timeout=TIMEOUT)
 def tp_attn_split(ctx):
     b, s, nh, hd = SPLIT
-    x = numbered(10, b, s, nh * hd)  # distinct entries: each says where it came from
+    x = inputs.numbered(10, b, s, nh * hd)  # distinct entries: each says where it came from
     found = ctx.probe("tp_attn", nh * hd, nh, x, device=ctx.device,
                       label=f"MultiHeadSelfAttention({nh * hd}, {nh}).tp_attn(x)")
     name = f"tp_attn(x) for x of shape {x.shape} and {nh} heads"
@@ -253,7 +238,7 @@ def tp_attn_split(ctx):
 @rubric.check("merge_heads.inverse", "merge_heads turns (B, nh, S, hd) back into (B, S, H)", 2, timeout=TIMEOUT)
 def merge_heads_inverse(ctx):
     b, s, nh, hd = SPLIT
-    y = numbered(11, b, nh, s, hd)
+    y = inputs.numbered(11, b, nh, s, hd)
     found = ctx.probe("merge_heads", nh * hd, nh, y, device=ctx.device,
                       label=f"MultiHeadSelfAttention({nh * hd}, {nh}).merge_heads(y)")
     name = f"merge_heads(y) for y of shape {y.shape}"
@@ -384,7 +369,7 @@ def mhsa_value_error(ctx):
     if raised is not None:
         raise CheckFailed(f"MultiHeadSelfAttention({heads * head_size}, {heads}) raised {raised[0]}, although "
                           f"{heads} divides {heads * head_size}; raise only when hidden_size % num_heads != 0.")
-    for hidden, heads in (indivisible(110, 3), indivisible(113, 5)):
+    for hidden, heads in (inputs.indivisible(110, 3), inputs.indivisible(113, 5)):
         raised = ctx.probe("construct_error", hidden, heads, label=f"MultiHeadSelfAttention({hidden}, {heads})")
         if raised is None or "ValueError" not in raised:
             found = "no exception" if raised is None else raised[0]

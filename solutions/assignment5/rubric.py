@@ -90,14 +90,6 @@ def normal(seed: int, *shape, scale: float = 1.0) -> np.ndarray:
     return inputs.rng(seed).normal(scale=scale, size=shape)
 
 
-def numbered(seed: int, *shape) -> np.ndarray:
-    """Distinct whole numbers of `shape`, each saying where it came from: in order unsalted,
-    shuffled when salted."""
-    size = math.prod(shape)
-    order = inputs.fixed_or_drawn(np.arange(size), seed, lambda rng: rng.permutation(size))
-    return order.astype(float).reshape(shape)
-
-
 def layer_weights(seed: int, d: int = D, ff: int = FF, prefix: str = "") -> dict:
     """{parameter name: array} of one encoder layer, with activations of order one."""
     rng = inputs.rng(seed)
@@ -115,12 +107,6 @@ def sequence_mask(seed: int) -> np.ndarray:
     """(B, 1, 1, S), True for the keys inside each sequence: the first full, the others shorter."""
     lengths = inputs.fixed_or_drawn(LENGTHS, seed, lambda rng: (S, *(int(n) for n in rng.integers(1, S, size=B - 1))))
     return (np.arange(S) < np.array(lengths)[:, None])[:, None, None, :]
-
-
-def indivisible(seed: int, fewest_heads: int) -> tuple[int, int]:
-    """(d_model, num_heads) with num_heads not dividing d_model: (3 * fewest_heads + 1, fewest_heads) unsalted."""
-    heads = inputs.integer(seed, fewest_heads, fewest_heads + 3)
-    return heads * inputs.integer(seed + 1, 3, 6) + inputs.integer(seed + 2, 1, heads), heads
 
 
 def vit_weights(seed: int, config: dict) -> dict:
@@ -345,7 +331,7 @@ def encoder_value_error(ctx):
     if found is not None:
         raise CheckFailed(f"TransformerEncoderLayer({d}, {heads}, {ff}) raised {found[0]}, although {heads} divides "
                           f"{d}; raise only when d_model % num_heads != 0.")
-    for d, heads in (indivisible(42, 3), indivisible(45, 5)):
+    for d, heads in (inputs.indivisible(42, 3), inputs.indivisible(45, 5)):
         expect_raises(ctx, f"TransformerEncoderLayer({d}, {heads}, 32)", "raised", "TransformerEncoderLayer", d,
                       heads, 32)
 
@@ -417,7 +403,7 @@ P = 4
 @rubric.check("patchify.values", "patchify cuts (B, C, H, W) into (B, N, C*p*p), patches row by row", 2,
               timeout=TIMEOUT)
 def patchify_values(ctx):
-    images = numbered(90, *IMAGES)  # distinct entries: each says where it came from
+    images = inputs.numbered(90, *IMAGES)  # distinct entries: each says where it came from
     call = f"patchify(images, {P}) (images of shape {IMAGES})"
     found = ctx.probe("patchify", images, P, device=ctx.device, label=call)
     patch_picture(ctx)

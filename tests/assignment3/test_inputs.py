@@ -153,7 +153,7 @@ def test_salted_inputs_keep_the_properties_the_checks_rely_on():
         with inputs.drawn_with(salt):
             for mask in (a3.sequence_mask(63), a3.padding_mask(a3.padded_lengths(33, (7, 3), 7), 7)):
                 assert mask.any(axis=-1).all() and not mask.all()
-            hidden, heads = a3.indivisible(110, 3)
+            hidden, heads = inputs.indivisible(110, 3)
             assert hidden % heads != 0
             heads, head_size = a3.module_sizes(44)
             assert heads != head_size

@@ -60,7 +60,7 @@ def test_salted_inputs_keep_the_properties_the_checks_rely_on():
         with inputs.drawn_with(salt):
             mask = a5.sequence_mask(63)
             assert mask.any(axis=-1).all() and not mask.all()
-            for d, heads in (a5.indivisible(42, 3), a5.indivisible(45, 5)):
+            for d, heads in (inputs.indivisible(42, 3), inputs.indivisible(45, 5)):
                 assert d % heads != 0
             d, heads, ff = a5.layer_sizes(40)
             assert d % heads == 0 and ff != d
