@@ -16,8 +16,10 @@ Whatever is not what `write` writes raises `Malformed`, whose message says what.
 """
 from __future__ import annotations
 
+import io
 import json
 import math
+import re
 import struct
 import sys
 import time
@@ -33,6 +35,11 @@ PLAIN_KINDS = "biufcUS?"  # numbers, booleans and fixed-width strings
 
 
 CHUNK = 1 << 20
+EMPTY_ZIP = b"PK\x05\x06" + bytes(18)  # an .npz of no arrays: the end record alone
+MAX_HEADER = 10_000  # bytes of a .npy header (numpy's own bound when it reads one)
+# the header numpy writes for a plain dtype, e.g. {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }
+NPY_HEADER = re.compile(rb"\{'descr': '([<>|=][a-zA-Z]\d{0,9})', 'fortran_order': (True|False), "
+                        rb"'shape': \(((?:\d{1,18}, )*(?:\d{1,18},?)?)\), \} *\n")
 DIRECTORY_ENTRY_BYTES = 46 + 512  # a zip directory entry: its fixed part, a name and extras
 
 
@@ -76,7 +83,7 @@ def encode(value, arrays: dict, depth: int = 0):
         if array.dtype.kind not in PLAIN_KINDS:
             raise Unencodable(f"a NumPy array of dtype {array.dtype}")
         key = f"a{len(arrays)}"
-        arrays[key] = np.ascontiguousarray(array)
+        arrays[key] = np.ascontiguousarray(array).reshape(array.shape)  # 0-d stays 0-d
         return {"__array__": key}
     raise Unencodable(f"an object of type {type(value).__module__}.{type(value).__qualname__}")
 
@@ -201,8 +208,20 @@ def write(folder: Path, stem: str, value) -> None:
     """Write `value` as `<stem>.json` plus `<stem>.npz` in `folder`."""
     arrays: dict = {}
     tree = encode(value, arrays)
-    np.savez(folder / f"{stem}.npz", **arrays)
+    _write_arrays(folder / f"{stem}.npz", arrays)
     (folder / f"{stem}.json").write_text(json.dumps(tree))
+
+
+def _write_arrays(path: Path, arrays: dict) -> None:
+    """What np.savez writes (an uncompressed zip of .npy members), without its temporary files."""
+    if not arrays:
+        path.write_bytes(EMPTY_ZIP)
+        return
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for key, array in arrays.items():
+            member = io.BytesIO()
+            npy.write_array(member, array, allow_pickle=False)
+            archive.writestr(f"{key}.npy", member.getvalue())
 
 
 def read(folder: Path, stem: str, tensors: bool = False, limits=None):
@@ -246,6 +265,9 @@ def _read_arrays(path: Path, budget: _Budget) -> dict:
     """The arrays of the .npz at `path`, each checked before it is read (see the module)."""
     limits = budget.limits
     with open(path, "rb") as f:
+        if f.read(len(EMPTY_ZIP) + 1) == EMPTY_ZIP:
+            return {}
+        f.seek(0)
         try:
             if limits:
                 zip_directory_fits(f, limits.result_arrays, path.name)
@@ -289,11 +311,7 @@ def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, budge
         raise Malformed(f"{what} is encrypted or compressed in a way np.savez never writes")
     budget.fits(info.file_size, f"{what} (as its zip entry declares)")
     with archive.open(info) as member:
-        version = npy.read_magic(member)
-        if version not in ((1, 0), (2, 0)):
-            raise Malformed(f"{what} has .npy format {version}, not 1.0 or 2.0")
-        read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
-        shape, fortran, dtype = read_header(member)
+        shape, fortran, dtype = _read_header(member, what)
         if dtype.kind not in PLAIN_KINDS or dtype.hasobject or dtype.fields is not None or dtype.subdtype:
             raise Malformed(f"{what} has dtype {_shown(str(dtype))}; only numbers, booleans and strings cross")
         if any(d < 0 for d in shape) or dtype.itemsize == 0:
@@ -302,6 +320,32 @@ def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, budge
         array = np.empty(shape[::-1] if fortran else shape, dtype)
         _fill(member, array.reshape(-1).view(np.uint8), what, budget)
     return array.T if fortran else array
+
+
+def _read_header(member, what: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, fortran order, dtype) of a .npy header: what numpy writes for a plain dtype is
+    parsed here; any other header by numpy's own (safe) parser, whose errors are Malformed."""
+    version = npy.read_magic(member)
+    if version not in ((1, 0), (2, 0)):
+        raise Malformed(f"{what} has .npy format {version}, not 1.0 or 2.0")
+    size_field = member.read(2 if version == (1, 0) else 4)
+    size, = struct.unpack("<H" if version == (1, 0) else "<I", size_field)
+    if size > MAX_HEADER:
+        raise Malformed(f"{what} has a header of {size} bytes, more than the {MAX_HEADER} numpy allows")
+    header = member.read(size)
+    found = NPY_HEADER.fullmatch(header)
+    if found is None:
+        read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        return read(io.BytesIO(size_field + header))
+    descr, fortran, shape = found.groups()
+    return tuple(int(d) for d in shape.split(b",") if d.strip()), fortran == b"True", _dtype(descr)
+
+
+def _dtype(descr: bytes) -> np.dtype:
+    try:
+        return np.dtype(descr.decode())
+    except TypeError:
+        raise Malformed(f"a .npy header names the unknown dtype {_shown(descr.decode())}") from None
 
 
 def _fill(member, buffer: np.ndarray, what: str, budget: _Budget) -> None:

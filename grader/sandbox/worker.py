@@ -13,12 +13,14 @@ imports again. Protocol on stdin and stdout, one JSON object per line:
     worker -> parent  {"status": S, "timed_out": BOOL}   once the call and all it started are gone
 
 The worker serves any number of submissions (grader/sandbox/host.py): each request names
-its own. CALL_DIR holds request.json + request.npz. The child starts its own session; given
-"mount", it binds DIR (a copy of the submission) at /submission, read-only, and hides the
-folder of every other submission's copy; it takes the limits (and, given a uid, drops to it),
-writes result.json + result.npz into CALL_DIR, sends its stdout and stderr to
-CALL_DIR/output.txt, and never speaks the protocol. The worker kills the child at its time
-limit and, being a subreaper, every process the call left behind.
+its own. CALL_DIR holds request.json + request.npz. Each call's child is forked ahead of its
+request, once the last call and all it started are gone (`_Spare`): its fork, its empty /tmp
+and its fresh random state overlap the grader's work on the last result. Given the request, it
+starts its own session; given "mount", it binds DIR (a copy of the submission) at /submission,
+read-only, and hides the folder of every other submission's copy; it takes the limits (and,
+given a uid, drops to it), writes result.json + result.npz into CALL_DIR, sends its stdout and
+stderr to CALL_DIR/output.txt, and never speaks the protocol. The worker kills the child at its
+time limit and, being a subreaper, every process the call left behind.
 """
 import ctypes
 import errno
@@ -57,19 +59,55 @@ def main() -> None:
         importlib.import_module(name)
     probes = _load_file("course_probes", config["probes"]) if config["probes"] else None
     _send({"ready": True})
+    spare = _Spare(config, probes)
     for line in sys.stdin:
-        request = json.loads(line)
-        pid = os.fork()
-        if pid == 0:
-            _child(request, config, probes)
-        timed_out = not _exits_within(pid, request["timeout"])
+        child, spare = spare, None
+        child.start(line)
+        timed_out = not _exits_within(child.pid, json.loads(line)["timeout"])
         if timed_out:
-            _kill(pid)
-        _, status = os.waitpid(pid, 0)
+            _kill(child.pid)
+        _, status = os.waitpid(child.pid, 0)
         _kill_descendants()
-        if config["scratch"]:
+        if config["scratch"] and not child.private_scratch:
             _wipe_scratch()  # a child that could not have scratch of its own may have left files
         _send({"status": status, "timed_out": timed_out})
+        spare = _Spare(config, probes)  # forked while the grader reads this call's result
+    spare.stop()
+
+
+class _Spare:
+    """The next call's child, forked ahead of its request once the last call and everything it
+    started are gone: it takes its fresh /tmp and random state, says whether the /tmp is its own,
+    then waits for the request (`start`) before anything of a submission reaches it."""
+
+    def __init__(self, config: dict, probes):
+        requests, self._requests = os.pipe()
+        ready, told = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            os.close(self._requests)
+            os.close(ready)
+            _child(requests, told, config, probes)
+        os.close(requests)
+        os.close(told)
+        with os.fdopen(ready, "rb") as answer:  # b"1": private scratch; b"0": none; b"": it died
+            self.private_scratch = answer.read(1) == b"1"
+
+    def start(self, request: str) -> None:
+        data = request.encode()
+        try:
+            while data:
+                data = data[os.write(self._requests, data):]
+        except BrokenPipeError:  # it died waiting: its status says so
+            pass
+        os.close(self._requests)
+
+    def stop(self) -> None:
+        os.close(self._requests)  # it reads end-of-file and exits
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
 
 
 def _send(message: dict) -> None:
@@ -130,17 +168,29 @@ def _children() -> list[int]:
 
 # -- the child ------------------------------------------------------------------------
 
-def _child(request: dict, config: dict, probes) -> None:
+def _child(requests: int, told: int, config: dict, probes) -> None:
+    """A call's child: prepared before its request (read from fd `requests`; `told` hears
+    whether its /tmp is its own), then confined, and only then given the submission."""
     try:
         os.setsid()
+        if LIBC is not None:
+            LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # a spare dies with the worker
+        private = False
         if config["scratch"]:
             try:
-                _private_scratch(config["scratch"])
+                private = _private_scratch(config["scratch"])
             except OSError as err:  # keep the worker's /tmp, which it wipes after the call
                 print(f"no private /tmp for this call: {err}", file=sys.stderr)
+        _fresh_random_state()
+        os.write(told, b"1" if private else b"0")
+        os.close(told)
+        with os.fdopen(requests, "r") as pipe:
+            line = pipe.read()
+        if not line:
+            os._exit(0)  # the worker is stopping: no call for this spare
+        request = json.loads(line)
         submission = _own_submission(request["submission"]) if request["mount"] else request["submission"]
         _confine(config, request)
-        _fresh_random_state()
         os.chdir(request["dir"])
         _redirect_output()
         result = _run(request, submission, probes, tensors="torch" in config["preload"])
@@ -170,14 +220,14 @@ def _fresh_random_state() -> None:
         torch.manual_seed(int.from_bytes(os.urandom(8), "little") >> 1)
 
 
-def _private_scratch(size: int) -> None:
+def _private_scratch(size: int) -> bool:
     """A /tmp, /dev/shm and System V IPC namespace of this call's own, empty: nothing an earlier
     call wrote can reach this one, and nothing this one writes outlives it. Needs CAP_SYS_ADMIN
     (bubblewrap as root grants it to the worker; the child loses it with its uid); elsewhere
     the worker wipes /tmp and /dev/shm after each call instead."""
     global _private_mounts
     if LIBC is None or LIBC.unshare(CLONE_NEWNS | CLONE_NEWIPC) != 0:
-        return
+        return False
     _private_mounts = True
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
     kept = _mounts_below("/tmp")  # the sandbox's own folders bound inside /tmp: call folders, data
@@ -198,6 +248,7 @@ def _private_scratch(size: int) -> None:
             _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
     _mount(staging, "/tmp", None, MS_MOVE, None)
     os.rmdir(staging)
+    return True
 
 
 def _own_submission(copy: str) -> str:

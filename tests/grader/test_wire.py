@@ -27,6 +27,43 @@ def test_plain_values_round_trip_exactly(tmp_path):
     assert back["e"].tolist() == ["ab", "c"]
 
 
+@pytest.mark.parametrize("dtype", ["<f8", "<f4", ">i4", "<i8", "|u1", "|b1", "<c16", "<U7", "|S3"])
+def test_every_plain_dtype_and_layout_reads_back_as_numpy_itself_reads_it(tmp_path, dtype):
+    """wire parses the headers numpy writes for plain dtypes itself (numpy's parser compiles
+    each one): the same arrays as np.load, whatever the shape and order."""
+    arrays = [np.zeros((), dtype), np.zeros((0,), dtype), np.ones(5, dtype),
+              np.asfortranarray(np.arange(6).reshape(2, 3).astype(dtype)), np.ones((2, 1, 3), dtype)]
+    back = wire.read(written_value(tmp_path, arrays), "v", limits=LIMITS)
+    with np.load(tmp_path / "v.npz") as stored:
+        loaded = [stored[f"a{i}"] for i in range(len(arrays))]
+    for sent, got, numpy_read in zip(arrays, back, loaded):
+        assert got.dtype == numpy_read.dtype == sent.dtype and got.shape == numpy_read.shape == sent.shape
+        assert got.tobytes("A") == numpy_read.tobytes("A") and np.array_equal(got, sent)
+        assert got.flags.f_contiguous == numpy_read.flags.f_contiguous
+
+
+def written_value(tmp_path, value):
+    wire.write(tmp_path, "v", value)
+    return tmp_path
+
+
+def test_a_header_numpy_writes_otherwise_is_read_by_numpy_s_own_parser(tmp_path):
+    """A version 2.0 header (numpy writes one for headers over 64 KiB) still reads."""
+    member = io.BytesIO()
+    np.lib.format.write_array(member, np.arange(3.0), version=(2, 0))
+    (tmp_path / "v.json").write_text('{"__array__": "a0"}')
+    with zipfile.ZipFile(tmp_path / "v.npz", "w") as z:
+        z.writestr("a0.npy", member.getvalue())
+    assert wire.read(tmp_path, "v", limits=LIMITS).tolist() == [0.0, 1.0, 2.0]
+
+
+def test_a_value_without_arrays_writes_an_empty_archive(tmp_path):
+    wire.write(tmp_path, "v", {"x": [1, "two"]})
+    with zipfile.ZipFile(tmp_path / "v.npz") as z:
+        assert z.namelist() == []
+    assert wire.read(tmp_path, "v", limits=LIMITS) == {"x": [1, "two"]}
+
+
 def test_dataframes_come_back_as_frames_built_from_plain_columns(tmp_path):
     frame = pd.DataFrame({"x": [1.0, np.nan], "s": ["a", "b"]}, index=[5, 9])
     back = roundtrip(frame, tmp_path)

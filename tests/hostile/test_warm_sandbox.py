@@ -3,6 +3,7 @@ start from nothing the previous submission did, and none sees another's files, u
 bubblewrap and with resource limits only (where /tmp is the machine's: the files case is
 bubblewrap's alone, as the report's note says)."""
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -143,6 +144,55 @@ def test_a_sandbox_that_is_not_warm_closes_its_worker(tmp_path):
     worker = box.worker
     box.close()
     assert worker.poll() is not None and not box.host.root.exists()
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            found += [int(p) for p in f.read().split()]
+    return found
+
+
+def waiting_child(worker: int) -> int:
+    """The one child the worker holds between calls (forked just after it answered the last)."""
+    deadline = time.monotonic() + 5
+    while not (found := children_of(worker)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    found, = found
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_next_call_s_child_waits_with_nothing_and_ends_with_its_worker(tmp_path):
+    """The worker forks each call's child ahead of its request (the fork overlaps the grader's
+    own work): between calls exactly one such child waits, no call's process is left beside it,
+    and closing the worker ends it too."""
+    box = Sandbox(submission(tmp_path, "spare", FIRST), "student", warm=False, isolation="rlimits",
+                  limits=Limits(memory_bytes=1 << 30))
+    try:
+        call(box, "leave_traces", "spare")
+        worker = box.worker.pid
+        waiting = waiting_child(worker)
+        assert running(SLEEPER) == []  # besides the next call's child, nothing the call started is left
+        call(box, "leave_traces", "spare-2")  # served by that child, which is then gone: a new one waits
+        spare = waiting_child(worker)
+        assert not alive(waiting) and spare != waiting
+    finally:
+        box.close()
+        for path in [*Path("/tmp").glob("trace-spare*"), *Path("/dev/shm").glob("trace-spare*")]:
+            path.unlink()
+    deadline = time.monotonic() + 5
+    while alive(spare) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(spare)
 
 
 def test_threads_get_workers_of_their_own_and_a_busy_one_is_never_closed(tmp_path):
