@@ -114,7 +114,7 @@ class Sandbox:
         call_dir = self.host.call_dir()
         try:
             wire.write(call_dir, "request", {"probe": probe, "target": target, "args": list(args),
-                                            "kwargs": kwargs, "return_args": return_args})
+                                            "kwargs": kwargs, "return_args": return_args}, shared=self.host.shared)
             self._hand_over(call_dir)
             status = self._run_in_child(call_dir, label, timeout, limit or timeout)
             return self._result(call_dir, label, status, return_args)

@@ -81,6 +81,8 @@ class Host:
         self.root.chmod(0o711)  # the child (maybe another uid) may enter its call folder, not list
         self.copies = self.root / "submissions"
         self.copies.mkdir(mode=0o711)
+        self.shared = self.root / "shared"  # large inputs by content (wire.write): not listable
+        self.shared.mkdir(mode=0o711)
         self.worker: subprocess.Popen | None = None
         self.group: cgroup.Group | None = None
         self.memory_limit = ""  # which memory limit held, for the report (set when the worker starts)
@@ -119,7 +121,7 @@ class Host:
         self._await_ready()
         mount = self.kind == BUBBLEWRAP and self.submission is None
         self._send({"dir": str(call_dir), "timeout": timeout, "processes": self._process_limit(),
-                    "submission": submission, "mount": mount, "module": module})
+                    "submission": submission, "mount": mount, "module": module, "shared": str(self.shared)})
         done = self._receive(time.monotonic() + timeout + GRACE_S)
         if self._oom_killed():
             self._stop_worker()  # the OOM killer may have taken the worker too: start afresh

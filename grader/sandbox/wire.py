@@ -16,9 +16,11 @@ Whatever is not what `write` writes raises `Malformed`, whose message says what.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
+import os
 import re
 import struct
 import sys
@@ -35,6 +37,9 @@ PLAIN_KINDS = "biufcUS?"  # numbers, booleans and fixed-width strings
 
 
 CHUNK = 1 << 20
+SHARED_BYTES = 16 << 20  # an input this large goes by a file of its content that the child maps
+SHARED_KEPT_BYTES = 2 << 30  # what a shared folder keeps, least recently used removed first
+SHAREABLE_KINDS = "biuf?"
 EMPTY_ZIP = b"PK\x05\x06" + bytes(18)  # an .npz of no arrays: the end record alone
 MAX_HEADER = 10_000  # bytes of a .npy header (numpy's own bound when it reads one)
 # the header numpy writes for a plain dtype, e.g. {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }
@@ -204,12 +209,54 @@ class _Budget:
             raise Malformed(f"reading it took longer than the limit of {self.limits.result_seconds:g} s")
 
 
-def write(folder: Path, stem: str, value) -> None:
-    """Write `value` as `<stem>.json` plus `<stem>.npz` in `folder`."""
+def write(folder: Path, stem: str, value, shared: Path | None = None) -> None:
+    """Write `value` as `<stem>.json` plus `<stem>.npz` in `folder`. With `shared` (the parent
+    writing a request), each array of SHARED_BYTES or more goes to a file in that folder named
+    by the SHA-256 of its content, written once and then reused by every call given the same
+    data, and `<stem>.shared.json` says which: the child maps it (`read` with `shared`) instead
+    of reading a copy. A call can open only the files whose content it knows: the folder is
+    not listable."""
     arrays: dict = {}
     tree = encode(value, arrays)
+    if shared is not None:
+        (folder / f"{stem}.shared.json").write_text(json.dumps(_share(arrays, Path(shared))))
     _write_arrays(folder / f"{stem}.npz", arrays)
     (folder / f"{stem}.json").write_text(json.dumps(tree))
+
+
+def _share(arrays: dict, shared: Path) -> dict:
+    """Move the large arrays of `arrays` into files of `shared`; {key: file name}."""
+    moved = {}
+    for key, array in list(arrays.items()):
+        if array.nbytes < SHARED_BYTES or array.dtype.kind not in SHAREABLE_KINDS:
+            continue
+        digest = hashlib.sha256(f"{array.dtype.str} {array.shape}\n".encode())
+        digest.update(memoryview(array).cast("B"))  # contiguous: encode made it so
+        name = f"{digest.hexdigest()}.npy"
+        path = shared / name
+        if not path.exists():
+            temporary = shared / f".{name}.{os.getpid()}"
+            with open(temporary, "wb") as f:
+                npy.write_array(f, array, allow_pickle=False)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+            _keep_recent(shared, SHARED_KEPT_BYTES, path)
+        os.utime(path)  # recently used
+        moved[key] = name
+        del arrays[key]
+    return moved
+
+
+def _keep_recent(shared: Path, most: int, kept: Path) -> None:
+    """Remove the least recently used files of `shared` until it holds at most `most` bytes
+    (never `kept`, the file the call being written uses)."""
+    files = sorted((p for p in shared.glob("*.npy") if p != kept), key=lambda p: p.stat().st_mtime)
+    total = kept.stat().st_size + sum(p.stat().st_size for p in files)
+    for path in files:
+        if total <= most:
+            break
+        total -= path.stat().st_size
+        path.unlink(missing_ok=True)
 
 
 def _write_arrays(path: Path, arrays: dict) -> None:
@@ -224,15 +271,19 @@ def _write_arrays(path: Path, arrays: dict) -> None:
             archive.writestr(f"{key}.npy", member.getvalue())
 
 
-def read(folder: Path, stem: str, tensors: bool = False, limits=None):
+def read(folder: Path, stem: str, tensors: bool = False, limits=None, shared: Path | str | None = None):
     """Read what `write` wrote; arrays are never unpickled and must be plain dtypes.
 
     With `limits` (the parent reading a child's result) everything is bounded as the module
-    says; anything that is not what `write` writes raises `Malformed`.
+    says; anything that is not what `write` writes raises `Malformed`. `shared`: the folder of
+    the request's shared arrays (the child reading its request), mapped copy-on-write; the
+    parent never passes one, so nothing a child writes can make it open another file.
     """
     budget = _Budget(limits)
     tree = _read_json(Path(folder) / f"{stem}.json", limits)
     arrays = _read_arrays(Path(folder) / f"{stem}.npz", budget)
+    if shared is not None:
+        arrays.update(_mapped(Path(folder) / f"{stem}.shared.json", Path(shared)))
     try:
         return decode(tree, arrays, tensors, budget)
     except RecursionError:
@@ -241,6 +292,14 @@ def read(folder: Path, stem: str, tensors: bool = False, limits=None):
         if isinstance(err, Malformed):
             raise
         raise Malformed(f"{stem}.json is not plain data ({type(err).__name__}: {_shown(err)})") from None
+
+
+def _mapped(manifest: Path, shared: Path) -> dict:
+    """The shared arrays a request names, each a private (copy-on-write) map of its file: the
+    call may change its inputs in place, as it may a copy, and the file stays as it was."""
+    names = json.loads(manifest.read_text()) if manifest.exists() else {}
+    return {key: np.load(shared / name, mmap_mode="c", allow_pickle=False).view(np.ndarray)
+            for key, name in names.items()}
 
 
 def _read_json(path: Path, limits):

@@ -9,11 +9,12 @@ imports again. Protocol on stdin and stdout, one JSON object per line:
                        "limits": {"memory": B, "file": B}, "scratch": B|null, "oom_victim": BOOL}
     worker -> parent  {"ready": true}
     parent -> worker  {"dir": CALL_DIR, "timeout": S, "processes": N, "submission": DIR,
-                       "mount": BOOL, "module": NAME}
+                       "mount": BOOL, "module": NAME, "shared": SHARED_DIR}
     worker -> parent  {"status": S, "timed_out": BOOL}   once the call and all it started are gone
 
 The worker serves any number of submissions (grader/sandbox/host.py): each request names
-its own. CALL_DIR holds request.json + request.npz. Each call's child is forked ahead of its
+its own. CALL_DIR holds request.json + request.npz (+ request.shared.json, which names the
+large inputs the child maps from SHARED_DIR: wire.py). Each call's child is forked ahead of its
 request, once the last call and all it started are gone (`_Spare`): its fork, its empty /tmp
 and its fresh random state overlap the grader's work on the last result. Given the request, it
 starts its own session; given "mount", it binds DIR (a copy of the submission) at /submission,
@@ -364,7 +365,7 @@ def _report_failure() -> None:
 
 
 def _run(call: dict, submission: str, probes, tensors: bool) -> dict:
-    request = wire.read(Path("."), "request", tensors=tensors)
+    request = wire.read(Path("."), "request", tensors=tensors, shared=call.get("shared"))
     sys.path.insert(0, submission)
     try:
         module = _load_file(call["module"], os.path.join(submission, call["module"] + ".py"))

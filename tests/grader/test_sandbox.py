@@ -1,5 +1,6 @@
 """The trust boundary on its own: every way a child can fail becomes a StudentFault, under
 bubblewrap and with resource limits only."""
+import hashlib
 import os
 import time
 
@@ -24,6 +25,11 @@ def shout(): print("x" * 100_000); return 1
 def spawn():
     import subprocess; return subprocess.Popen(["sleep", "61.25"]).pid
 def mutate(a): a[0] = 99; return None
+def total_after_mutating(a): a[0] = 99; return float(a.sum())
+def listing(path):
+    import os; return sorted(os.listdir(path))
+def read_back(path):
+    return float(np.load(path).sum())
 def hog(): return bytearray(2 << 30)
 def big_file():
     with open("big", "wb") as f:
@@ -154,3 +160,37 @@ def test_the_parent_never_sees_what_the_child_did_to_its_inputs(sandbox):
     result = sandbox.call("call", data, target="mutate", label="mutate", timeout=5, return_args=True)
     assert data[0] == 0 and result["args_after"][0][0] == 99
 
+
+
+def test_a_large_input_is_written_once_and_mapped_by_every_call_given_it(sandbox, monkeypatch):
+    """An input of wire.SHARED_BYTES or more goes to one file of its content: a later call with
+    the same data writes nothing; each call may change its inputs in place (a private map),
+    and neither the parent's array nor the file sees it."""
+    from grader.sandbox import wire
+    monkeypatch.setattr(wire, "SHARED_BYTES", 1 << 16)
+    data = np.arange(20_000, dtype=float)  # 160 kB
+    data.flags.writeable = False
+    files = lambda: sorted(p.name for p in sandbox.host.shared.iterdir())  # noqa: E731
+    before = files()
+    assert call(sandbox, "total_after_mutating", data) == data.sum() - data[0] + 99
+    written = [name for name in files() if name not in before]
+    assert len(written) == 1
+    assert call(sandbox, "total_after_mutating", data) == data.sum() - data[0] + 99  # the file as it was
+    assert files() == before + written and data[0] == 0
+    assert np.load(sandbox.host.shared / written[0])[0] == 0
+    assert call(sandbox, "total_after_mutating", data + 1) == (data + 1).sum() - 1 + 99  # other data, its own file
+    assert len(files()) == len(before) + 2
+
+
+def test_a_call_opens_a_shared_input_only_by_the_name_its_content_gives(sandbox, monkeypatch):
+    """The folder of shared inputs is not listable from the child (under bubblewrap: another
+    uid), so a visible check cannot find the large inputs hidden checks were given."""
+    from grader.sandbox import wire
+    monkeypatch.setattr(wire, "SHARED_BYTES", 1 << 16)
+    data = np.ones(20_000)
+    call(sandbox, "total_after_mutating", data)
+    digest = hashlib.sha256(f"{data.dtype.str} {data.shape}\n".encode() + data.tobytes()).hexdigest()
+    assert call(sandbox, "read_back", str(sandbox.host.shared / f"{digest}.npy")) == 20_000  # by name: yes
+    if sandbox.kind == BUBBLEWRAP:
+        with pytest.raises(StudentFault, match="PermissionError"):
+            call(sandbox, "listing", str(sandbox.host.shared))

@@ -180,3 +180,15 @@ def test_an_npy_header_is_checked_before_its_data_is_read(tmp_path, member, word
 def test_a_tree_that_encode_never_writes_is_malformed(tmp_path, tree, words):
     with pytest.raises(wire.Malformed, match=re.escape(words)):
         wire.read(written(tmp_path, tree), "v", limits=LIMITS)
+
+
+def test_the_parent_never_maps_a_file_a_result_names(tmp_path):
+    """Only the child reads a manifest of shared inputs (read with `shared`): a result that
+    names a file to map, here one beside it, is an array the result does not hold."""
+    np.save(tmp_path / "secret.npy", np.arange(3.0))
+    (tmp_path / "result.json").write_text('{"__array__": "a0"}')
+    (tmp_path / "result.npz").write_bytes(wire.EMPTY_ZIP)
+    (tmp_path / "result.shared.json").write_text('{"a0": "secret.npy"}')
+    with pytest.raises(wire.Malformed, match="does not hold"):
+        wire.read(tmp_path, "result", limits=LIMITS)
+    assert wire.read(tmp_path, "result", shared=tmp_path).tolist() == [0.0, 1.0, 2.0]  # as the child reads
