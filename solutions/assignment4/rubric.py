@@ -608,11 +608,26 @@ def lr_at_schedules(ctx):
     ensure_unknown_raises(ctx, 545)
 
 
+@lru_cache(maxsize=1)
+def _rates_only_optimiser():
+    """An optimiser of one parameter group and no parameters, all PyTorch's schedulers need:
+    the first torch.optim.SGD of a process imports torch._dynamo (1.7 s a grading process)."""
+    from torch.optim import Optimizer
+
+    class RatesOnly(Optimizer):
+        def __init__(self, lr: float):  # noqa: D107 - Optimizer.__init__ is what imports torch._dynamo
+            self.defaults, self.state, self.param_groups = {"lr": lr}, {}, [{"lr": lr, "params": []}]
+
+        def step(self, closure=None):
+            return None
+
+    return RatesOnly
+
+
 def pytorch_rates(schedule: str, base_lr: float, total_epochs: int, step_size: int = 5, gamma: float = 0.5) -> list:
     """The learning rates an optimiser has in epochs 0, 1, ... under PyTorch's scheduler."""
-    import torch
     from torch.optim import lr_scheduler
-    optimiser = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base_lr)
+    optimiser = _rates_only_optimiser()(base_lr)
     scheduler = {"constant": lambda: lr_scheduler.LambdaLR(optimiser, lambda epoch: 1.0),
                  "step": lambda: lr_scheduler.StepLR(optimiser, step_size=step_size, gamma=gamma),
                  "cosine": lambda: lr_scheduler.CosineAnnealingLR(optimiser, T_max=total_epochs, eta_min=0)}[schedule]()

@@ -109,3 +109,22 @@ def test_a_loss_summed_with_its_gradient_is_named_by_the_gradient_check_too():
     source = mutant_source("assignment4", MISTAKES["softmax_loss_summed"]).replace(
         "X.T @ dscores / N + 2 * reg * W", "X.T @ dscores + 2 * reg * W")
     assert outcome(CHECKS["softmax_loss.gradient"], source) == "softmax_loss_summed"
+
+
+@pytest.mark.parametrize("schedule", ["constant", "step", "cosine"])
+def test_the_rates_the_checks_expect_are_a_real_optimiser_s_under_pytorch_s_schedulers(schedule):
+    """lr_at.pytorch drives PyTorch's schedulers with a stand-in optimiser (a real one's first
+    construction imports torch._dynamo): the rates are those of torch.optim.SGD, epoch by epoch."""
+    import torch
+    from torch.optim import lr_scheduler
+    for base_lr, epochs, step_size, gamma in [(0.5, 1, 5, 0.5), (0.1, 12, 3, 0.1), (0.02, 20, 1, 0.9)]:
+        optimiser = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base_lr)
+        scheduler = {"constant": lambda: lr_scheduler.LambdaLR(optimiser, lambda epoch: 1.0),
+                     "step": lambda: lr_scheduler.StepLR(optimiser, step_size=step_size, gamma=gamma),
+                     "cosine": lambda: lr_scheduler.CosineAnnealingLR(optimiser, T_max=epochs)}[schedule]()
+        expected = []
+        for _ in range(epochs):
+            expected.append(optimiser.param_groups[0]["lr"])
+            optimiser.step()
+            scheduler.step()
+        assert a4.pytorch_rates(schedule, base_lr, epochs, step_size, gamma) == expected
