@@ -39,7 +39,6 @@ PLAIN_KINDS = "biufcUS?"  # numbers, booleans and fixed-width strings
 CHUNK = 1 << 20
 SHARED_BYTES = 16 << 20  # an input this large goes by a file of its content that the child maps
 SHARED_KEPT_BYTES = 2 << 30  # what a shared folder keeps, least recently used removed first
-SHAREABLE_KINDS = "biuf?"
 EMPTY_ZIP = b"PK\x05\x06" + bytes(18)  # an .npz of no arrays: the end record alone
 MAX_HEADER = 10_000  # bytes of a .npy header (numpy's own bound when it reads one)
 # the header numpy writes for a plain dtype, e.g. {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }
@@ -228,7 +227,7 @@ def _share(arrays: dict, shared: Path) -> dict:
     """Move the large arrays of `arrays` into files of `shared`; {key: file name}."""
     moved = {}
     for key, array in list(arrays.items()):
-        if array.nbytes < SHARED_BYTES or array.dtype.kind not in SHAREABLE_KINDS:
+        if array.nbytes < SHARED_BYTES:
             continue
         digest = hashlib.sha256(f"{array.dtype.str} {array.shape}\n".encode())
         digest.update(memoryview(array).cast("B"))  # contiguous: encode made it so

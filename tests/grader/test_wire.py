@@ -192,3 +192,14 @@ def test_the_parent_never_maps_a_file_a_result_names(tmp_path):
     with pytest.raises(wire.Malformed, match="does not hold"):
         wire.read(tmp_path, "result", limits=LIMITS)
     assert wire.read(tmp_path, "result", shared=tmp_path).tolist() == [0.0, 1.0, 2.0]  # as the child reads
+
+
+def test_large_arrays_of_every_plain_dtype_cross_by_the_shared_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(wire, "SHARED_BYTES", 64)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    sent = [np.arange(40.0).astype(complex), np.array(["text"] * 20), np.arange(40, dtype=">i4"), np.ones(80, bool)]
+    wire.write(tmp_path, "v", sent, shared=shared)
+    assert len(list(shared.glob("*.npy"))) == 4  # none left in the .npz
+    back = wire.read(tmp_path, "v", shared=shared)
+    assert len(back) == len(sent) and all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(sent, back))
