@@ -229,3 +229,41 @@ def test_the_folders_of_killed_graders_are_removed_and_no_one_else_s(tmp_path, m
         (folder / "call-1").mkdir(parents=True)
     remove_stale_roots()
     assert not gone.exists() and alive.exists() and other.exists()
+
+
+POISONER = '''
+import os, numpy as np
+def poison(X, folder):
+    """Overwrite the file its large input came from, and plant one for data still to come."""
+    found = []
+    for path in [os.path.join(folder, n) for n in os.listdir(folder)] if os.access(folder, os.R_OK) else []:
+        found.append(path)
+    for path in found + [os.path.join(folder, "0" * 64 + ".npy")]:
+        try:
+            with open(path, "r+b" if os.path.exists(path) else "wb") as f:
+                f.seek(200)
+                f.write(b"\\xff" * 1000)
+        except OSError as err:
+            found.append(type(err).__name__)
+    X[:] = -1  # its own private map
+    return found
+def total(X):
+    return float(X.sum())
+'''
+
+
+@pytest.mark.skipif(BUBBLEWRAP not in kinds(), reason="bubblewrap cannot share a worker here (not root)")
+def test_a_call_cannot_poison_the_large_inputs_the_next_submission_is_given(tmp_path, monkeypatch):
+    """Large inputs cross by files of the warm worker's shared folder (wire.write): a call can
+    neither list, change nor add to them, so the next submission gets the grader's data."""
+    from grader.sandbox import wire
+    monkeypatch.setattr(wire, "SHARED_BYTES", 1 << 16)
+    data = np.arange(50_000, dtype=float)
+    limits = Limits(memory_bytes=1 << 30)
+    with Sandbox(submission(tmp_path, "poisoner", POISONER), "student", isolation=BUBBLEWRAP, limits=limits) as box:
+        tried = call(box, "poison", data, str(box.host.shared))
+        shared = box.host.shared
+    assert tried == ["PermissionError"] and sorted(p.name for p in shared.iterdir()) != []
+    assert not (shared / ("0" * 64 + ".npy")).exists()
+    with Sandbox(submission(tmp_path, "next", POISONER), "student", isolation=BUBBLEWRAP, limits=limits) as box:
+        assert box.host.shared == shared and call(box, "total", data) == data.sum()
